@@ -1,0 +1,209 @@
+package dev.connpool;
+
+import dev.connpool.internal.PoolEngine;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A pool of TCP connections to one backend.
+ *
+ * <pre>{@code
+ * ConnPool pool = ConnPool.create("orders", ConnPoolConfig.builder().maxSize(20).build(),
+ *         ConnectionFactory.tcp("localhost", 9090, Duration.ofSeconds(10)));
+ * try (PooledConnection conn = pool.get()) {
+ *     conn.getOutputStream().write("hello\n".getBytes(StandardCharsets.US_ASCII));
+ * }
+ * pool.close();
+ * }</pre>
+ *
+ * <h2>get</h2>
+ * One deadline bounds everything, connecting included. Idle connections are taken most recently
+ * returned first and checked cheapest first (lifetime, idle timeout, health check); one that fails
+ * is closed and the next one tried. With none idle and room left, the pool opens
+ * {@code increment} connections, the first for the caller, the rest in the background, on its
+ * own connector threads. At {@code maxSize} the caller waits, first come first served, for a
+ * connection handed over directly by whoever returns one. It fails before its deadline only with
+ * a certain answer: the pool is closed, the connect made for it failed, it was interrupted, or too
+ * many callers wait already.
+ *
+ * <h2>Threads</h2>
+ * All methods are safe to call from any thread, including virtual threads (the pool never blocks
+ * while holding a monitor). The pool runs an evictor thread (unless disabled), connector threads
+ * while connects are in progress, and, while any pool has idle or lifetime checks on, one shared
+ * clock thread; {@link #close()} stops and joins them.
+ */
+public final class ConnPool implements AutoCloseable {
+
+    private final PoolEngine engine;
+
+    private ConnPool(PoolEngine engine) {
+        this.engine = engine;
+    }
+
+    /**
+     * Creates a pool and opens its {@code minSize} connections (in parallel).
+     *
+     * @param name a name for logs, metrics and exceptions; not blank
+     * @param config the pool's settings
+     * @param factory opens the connections
+     * @return the running pool
+     * @throws IOException if {@code minSize} connections cannot be opened and
+     *         {@link ConnPoolConfig#failFast()} is on; the pool is closed again then
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalArgumentException if the name is blank
+     */
+    public static ConnPool create(String name, ConnPoolConfig config, ConnectionFactory factory) throws IOException {
+        Objects.requireNonNull(name, "name must not be null");
+        Objects.requireNonNull(config, "config must not be null");
+        Objects.requireNonNull(factory, "factory must not be null");
+        if (name.isBlank()) {
+            throw new IllegalArgumentException("name must not be blank");
+        }
+        PoolEngine engine = new PoolEngine(name, config, factory);
+        engine.start();
+        return new ConnPool(engine);
+    }
+
+    /**
+     * The pool's name.
+     *
+     * @return the name given to {@link #create}
+     */
+    public String name() {
+        return engine.name();
+    }
+
+    /**
+     * The pool's settings.
+     *
+     * @return the configuration given to {@link #create}
+     */
+    public ConnPoolConfig config() {
+        return engine.config();
+    }
+
+    /**
+     * Lends a connection, waiting up to {@link ConnPoolConfig#acquireTimeout()}.
+     *
+     * @return a lease; close it to give the connection back
+     * @throws PoolClosedException if the pool is closed, or closes while waiting
+     * @throws AcquireTimeoutException if no connection could be had in time
+     * @throws TooManyWaitersException if {@code maxWaiters} callers wait already
+     * @throws ConnectFailedException if the connect made for this caller failed
+     * @throws java.io.InterruptedIOException if the thread is interrupted while waiting; its
+     *         interrupt flag stays set
+     * @throws IOException for the reasons above, all subclasses of it
+     */
+    public PooledConnection get() throws IOException {
+        return engine.get();
+    }
+
+    /**
+     * Lends a connection, waiting up to the given time.
+     *
+     * @param timeout the longest to wait, connecting included; zero means "only if one can be had
+     *        without waiting"
+     * @return a lease; close it to give the connection back
+     * @throws IOException as {@link #get()}
+     * @throws NullPointerException if the timeout is null
+     * @throws IllegalArgumentException if the timeout is negative
+     */
+    public PooledConnection get(Duration timeout) throws IOException {
+        Objects.requireNonNull(timeout, "timeout must not be null");
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("timeout must not be negative (was " + timeout + ")");
+        }
+        return engine.get(timeout.compareTo(Duration.ofDays(365)) > 0 ? Long.MAX_VALUE : timeout.toNanos());
+    }
+
+    /**
+     * A consistent snapshot of the pool's state and counters.
+     *
+     * @return the statistics
+     */
+    public PoolStats stats() {
+        return engine.stats();
+    }
+
+    /**
+     * The failure of the most recent connect, if it failed; cleared by the next successful one.
+     * Health indicators use it to tell "the backend is unreachable" from "the pool is busy".
+     *
+     * @return the failure, or empty if the last connect succeeded or none was tried
+     */
+    public Optional<Throwable> lastConnectFailure() {
+        return Optional.ofNullable(engine.lastConnectFailure());
+    }
+
+    /**
+     * Closes every idle connection now (counted as {@link CloseReason#IDLE}), then reopens up to
+     * {@code minSize} in the background. Useful after a backend failover. Connections in use are
+     * not touched.
+     *
+     * @return how many connections were closed
+     */
+    public int evictIdle() {
+        return engine.evictIdle();
+    }
+
+    /**
+     * Registers a receiver of acquire, usage and connect timings.
+     *
+     * @param tracker the tracker; not null
+     */
+    public void addMetricsTracker(MetricsTracker tracker) {
+        engine.addTracker(Objects.requireNonNull(tracker, "tracker must not be null"));
+    }
+
+    /**
+     * Unregisters a tracker.
+     *
+     * @param tracker a tracker added before
+     * @return whether it was registered
+     */
+    public boolean removeMetricsTracker(MetricsTracker tracker) {
+        return engine.removeTracker(tracker);
+    }
+
+    /**
+     * Whether {@link #close()} has been called.
+     *
+     * @return true once closing has begun
+     */
+    public boolean isClosed() {
+        return engine.isClosed();
+    }
+
+    /**
+     * Closes the pool: idle connections are closed at once, waiting callers fail with
+     * {@link PoolClosedException}, connections in use are closed when their users return them,
+     * and the pool's threads are stopped and joined. Idempotent; counters are kept.
+     */
+    @Override
+    public void close() {
+        engine.close(-1);
+    }
+
+    /**
+     * Closes the pool as {@link #close()}, then waits up to the grace period for connections in use
+     * to come back, and closes any still out under their users.
+     *
+     * @param gracePeriod how long to wait for connections in use; not negative
+     * @return true if every connection came back within the grace period
+     */
+    public boolean close(Duration gracePeriod) {
+        Objects.requireNonNull(gracePeriod, "gracePeriod must not be null");
+        if (gracePeriod.isNegative()) {
+            throw new IllegalArgumentException("gracePeriod must not be negative (was " + gracePeriod + ")");
+        }
+        return engine.close(gracePeriod.toNanos());
+    }
+
+    @Override
+    public String toString() {
+        return "ConnPool[" + name() + ", " + stats() + "]";
+    }
+}

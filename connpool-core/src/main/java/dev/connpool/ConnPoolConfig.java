@@ -1,0 +1,387 @@
+package dev.connpool;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * The immutable settings of a {@link ConnPool}. Build one with {@link #builder()}:
+ *
+ * <pre>{@code
+ * ConnPoolConfig config = ConnPoolConfig.builder()
+ *         .minSize(5)
+ *         .maxSize(20)
+ *         .idleTimeout(Duration.ofSeconds(30))
+ *         .maxLifetime(Duration.ofMinutes(5))
+ *         .healthCheck(HealthCheck.liveness())
+ *         .build();
+ * }</pre>
+ *
+ * <table>
+ * <caption>Settings and defaults</caption>
+ * <tr><th>setting</th><th>default</th><th>rule</th></tr>
+ * <tr><td>{@code minSize}</td><td>0</td><td>0..maxSize</td></tr>
+ * <tr><td>{@code maxSize}</td><td>none, required</td><td>&gt; 0</td></tr>
+ * <tr><td>{@code increment}</td><td>1</td><td>1..maxSize</td></tr>
+ * <tr><td>{@code idleTimeout}</td><td>0 (disabled)</td><td>&gt;= 0</td></tr>
+ * <tr><td>{@code maxLifetime}</td><td>0 (disabled)</td><td>&gt;= 0</td></tr>
+ * <tr><td>{@code healthCheck}</td><td>{@link HealthCheck#liveness()}</td><td>not null</td></tr>
+ * <tr><td>{@code evictInterval}</td><td>30 s</td><td>0 or negative disables the evictor</td></tr>
+ * <tr><td>{@code acquireTimeout}</td><td>30 s</td><td>&gt;= 0</td></tr>
+ * <tr><td>{@code maxWaiters}</td><td>unbounded</td><td>&gt;= 0</td></tr>
+ * <tr><td>{@code failFast}</td><td>true</td><td></td></tr>
+ * </table>
+ */
+public final class ConnPoolConfig {
+
+    /** The default {@link #evictInterval()}: 30 seconds. */
+    public static final Duration DEFAULT_EVICT_INTERVAL = Duration.ofSeconds(30);
+
+    /** The default {@link #acquireTimeout()}: 30 seconds. */
+    public static final Duration DEFAULT_ACQUIRE_TIMEOUT = Duration.ofSeconds(30);
+
+    /** The default {@link #maxWaiters()}: no limit. */
+    public static final int UNBOUNDED_WAITERS = Integer.MAX_VALUE;
+
+    private final int minSize;
+    private final int maxSize;
+    private final int increment;
+    private final Duration idleTimeout;
+    private final Duration maxLifetime;
+    private final HealthCheck healthCheck;
+    private final Duration evictInterval;
+    private final Duration acquireTimeout;
+    private final int maxWaiters;
+    private final boolean failFast;
+
+    private ConnPoolConfig(Builder b) {
+        this.minSize = b.minSize;
+        this.maxSize = b.maxSize;
+        this.increment = b.increment;
+        this.idleTimeout = b.idleTimeout;
+        this.maxLifetime = b.maxLifetime;
+        this.healthCheck = b.healthCheck;
+        this.evictInterval = b.evictInterval;
+        this.acquireTimeout = b.acquireTimeout;
+        this.maxWaiters = b.maxWaiters;
+        this.failFast = b.failFast;
+    }
+
+    /**
+     * Starts a configuration with every default; only {@code maxSize} must be set.
+     *
+     * @return a new builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * A builder holding this configuration's values, to derive a changed copy.
+     *
+     * @return a new builder
+     */
+    public Builder toBuilder() {
+        return new Builder()
+                .minSize(minSize)
+                .maxSize(maxSize)
+                .increment(increment)
+                .idleTimeout(idleTimeout)
+                .maxLifetime(maxLifetime)
+                .healthCheck(healthCheck)
+                .evictInterval(evictInterval)
+                .acquireTimeout(acquireTimeout)
+                .maxWaiters(maxWaiters)
+                .failFast(failFast);
+    }
+
+    /**
+     * Connections the pool keeps open even when idle; opened by {@link ConnPool#create} and
+     * restored by the evictor.
+     *
+     * @return 0..maxSize
+     */
+    public int minSize() {
+        return minSize;
+    }
+
+    /**
+     * The most connections the pool ever has open at once, lent and idle together.
+     *
+     * @return at least 1
+     */
+    public int maxSize() {
+        return maxSize;
+    }
+
+    /**
+     * How many connections the pool opens when it must grow: one for the caller that needs it,
+     * the rest in the background.
+     *
+     * @return 1..maxSize
+     */
+    public int increment() {
+        return increment;
+    }
+
+    /**
+     * How long a connection may sit idle before it is closed, as long as the pool holds more than
+     * {@code minSize}; {@link Duration#ZERO} disables it.
+     *
+     * @return zero or positive
+     */
+    public Duration idleTimeout() {
+        return idleTimeout;
+    }
+
+    /**
+     * The ceiling of a connection's lifetime; each connection draws its own from
+     * {@code [0.9, 1.0] × maxLifetime}, so connections opened together do not expire together.
+     * {@link Duration#ZERO} disables it.
+     *
+     * @return zero or positive
+     */
+    public Duration maxLifetime() {
+        return maxLifetime;
+    }
+
+    /**
+     * The check an idle connection must pass before it is lent.
+     *
+     * @return never {@code null}
+     */
+    public HealthCheck healthCheck() {
+        return healthCheck;
+    }
+
+    /**
+     * How often the evictor checks idle connections and refills the pool to {@code minSize};
+     * zero or negative disables it.
+     *
+     * @return the interval
+     */
+    public Duration evictInterval() {
+        return evictInterval;
+    }
+
+    /**
+     * How long {@link ConnPool#get()} waits at most.
+     *
+     * @return zero or positive
+     */
+    public Duration acquireTimeout() {
+        return acquireTimeout;
+    }
+
+    /**
+     * How many callers may wait for a connection at once; one more fails at once with
+     * {@link TooManyWaitersException}.
+     *
+     * @return zero or positive; {@link #UNBOUNDED_WAITERS} means no limit
+     */
+    public int maxWaiters() {
+        return maxWaiters;
+    }
+
+    /**
+     * Whether {@link ConnPool#create} fails when it cannot open {@code minSize} connections. If
+     * false, it returns a pool anyway and the evictor keeps trying to reach {@code minSize}.
+     *
+     * @return true by default
+     */
+    public boolean failFast() {
+        return failFast;
+    }
+
+    @Override
+    public String toString() {
+        return "ConnPoolConfig[minSize=" + minSize + ", maxSize=" + maxSize + ", increment=" + increment
+                + ", idleTimeout=" + idleTimeout + ", maxLifetime=" + maxLifetime + ", healthCheck=" + healthCheck
+                + ", evictInterval=" + evictInterval + ", acquireTimeout=" + acquireTimeout
+                + ", maxWaiters=" + (maxWaiters == UNBOUNDED_WAITERS ? "unbounded" : maxWaiters)
+                + ", failFast=" + failFast + "]";
+    }
+
+    /**
+     * Collects settings for a {@link ConnPoolConfig}. Setters only store; {@link #build()}
+     * checks every rule and names the field that breaks one.
+     */
+    public static final class Builder {
+
+        private int minSize = 0;
+        private int maxSize = 0;
+        private int increment = 1;
+        private Duration idleTimeout = Duration.ZERO;
+        private Duration maxLifetime = Duration.ZERO;
+        private HealthCheck healthCheck = HealthCheck.liveness();
+        private Duration evictInterval = DEFAULT_EVICT_INTERVAL;
+        private Duration acquireTimeout = DEFAULT_ACQUIRE_TIMEOUT;
+        private int maxWaiters = UNBOUNDED_WAITERS;
+        private boolean failFast = true;
+
+        private Builder() {
+        }
+
+        /**
+         * Sets {@link ConnPoolConfig#minSize()}.
+         *
+         * @param minSize 0..maxSize
+         * @return this builder
+         */
+        public Builder minSize(int minSize) {
+            this.minSize = minSize;
+            return this;
+        }
+
+        /**
+         * Sets {@link ConnPoolConfig#maxSize()}; required.
+         *
+         * @param maxSize at least 1
+         * @return this builder
+         */
+        public Builder maxSize(int maxSize) {
+            this.maxSize = maxSize;
+            return this;
+        }
+
+        /**
+         * Sets {@link ConnPoolConfig#increment()}.
+         *
+         * @param increment 1..maxSize
+         * @return this builder
+         */
+        public Builder increment(int increment) {
+            this.increment = increment;
+            return this;
+        }
+
+        /**
+         * Sets {@link ConnPoolConfig#idleTimeout()}.
+         *
+         * @param idleTimeout zero (disabled) or positive
+         * @return this builder
+         */
+        public Builder idleTimeout(Duration idleTimeout) {
+            this.idleTimeout = idleTimeout;
+            return this;
+        }
+
+        /**
+         * Sets {@link ConnPoolConfig#maxLifetime()}.
+         *
+         * @param maxLifetime zero (disabled) or positive
+         * @return this builder
+         */
+        public Builder maxLifetime(Duration maxLifetime) {
+            this.maxLifetime = maxLifetime;
+            return this;
+        }
+
+        /**
+         * Sets {@link ConnPoolConfig#healthCheck()}.
+         *
+         * @param healthCheck not null; {@link HealthCheck#none()} for no check
+         * @return this builder
+         */
+        public Builder healthCheck(HealthCheck healthCheck) {
+            this.healthCheck = healthCheck;
+            return this;
+        }
+
+        /**
+         * Sets {@link ConnPoolConfig#evictInterval()}.
+         *
+         * @param evictInterval positive, or zero/negative to disable the evictor
+         * @return this builder
+         */
+        public Builder evictInterval(Duration evictInterval) {
+            this.evictInterval = evictInterval;
+            return this;
+        }
+
+        /**
+         * Sets {@link ConnPoolConfig#acquireTimeout()}.
+         *
+         * @param acquireTimeout zero (never wait) or positive
+         * @return this builder
+         */
+        public Builder acquireTimeout(Duration acquireTimeout) {
+            this.acquireTimeout = acquireTimeout;
+            return this;
+        }
+
+        /**
+         * Sets {@link ConnPoolConfig#maxWaiters()}.
+         *
+         * @param maxWaiters zero (never wait) or positive
+         * @return this builder
+         */
+        public Builder maxWaiters(int maxWaiters) {
+            this.maxWaiters = maxWaiters;
+            return this;
+        }
+
+        /**
+         * Sets {@link ConnPoolConfig#failFast()}.
+         *
+         * @param failFast whether {@link ConnPool#create} fails if it cannot open {@code minSize} connections
+         * @return this builder
+         */
+        public Builder failFast(boolean failFast) {
+            this.failFast = failFast;
+            return this;
+        }
+
+        /**
+         * Checks every rule and builds the configuration.
+         *
+         * @return the configuration
+         * @throws IllegalArgumentException naming the first field that breaks a rule, and the rule
+         */
+        public ConnPoolConfig build() {
+            require(maxSize > 0, "maxSize", "must be greater than 0", maxSize);
+            require(minSize >= 0, "minSize", "must be 0 or more", minSize);
+            require(minSize <= maxSize, "minSize", "must not exceed maxSize (" + maxSize + ")", minSize);
+            require(increment >= 1 && increment <= maxSize, "increment",
+                    "must be between 1 and maxSize (" + maxSize + ")", increment);
+            notNegative(idleTimeout, "idleTimeout");
+            notNegative(maxLifetime, "maxLifetime");
+            require(healthCheck != null, "healthCheck", "must not be null (use HealthCheck.none())", null);
+            require(evictInterval != null, "evictInterval", "must not be null (use Duration.ZERO to disable)", null);
+            notNegative(acquireTimeout, "acquireTimeout");
+            require(maxWaiters >= 0, "maxWaiters", "must be 0 or more", maxWaiters);
+            return new ConnPoolConfig(this);
+        }
+
+        private static void notNegative(Duration value, String field) {
+            require(value != null, field, "must not be null", null);
+            require(!value.isNegative(), field, "must not be negative", value);
+        }
+
+        private static void require(boolean rule, String field, String text, Object value) {
+            if (!rule) {
+                throw new IllegalArgumentException(field + " " + text + " (was " + value + ")");
+            }
+        }
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof ConnPoolConfig)) {
+            return false;
+        }
+        ConnPoolConfig c = (ConnPoolConfig) o;
+        return minSize == c.minSize && maxSize == c.maxSize && increment == c.increment
+                && maxWaiters == c.maxWaiters && failFast == c.failFast && idleTimeout.equals(c.idleTimeout)
+                && maxLifetime.equals(c.maxLifetime) && healthCheck.equals(c.healthCheck)
+                && evictInterval.equals(c.evictInterval) && acquireTimeout.equals(c.acquireTimeout);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(minSize, maxSize, increment, idleTimeout, maxLifetime, healthCheck, evictInterval,
+                acquireTimeout, maxWaiters, failFast);
+    }
+}

@@ -1,0 +1,69 @@
+package dev.connpool;
+
+import dev.connpool.tcp.LivenessCheck;
+import dev.connpool.tcp.RequestResponseCheck;
+
+import java.io.IOException;
+import java.net.Socket;
+import java.time.Duration;
+
+/**
+ * Decides whether an idle connection may be lent again. The pool runs it on every {@code get}
+ * that takes an idle connection, and on idle connections from its evictor. A check passes by
+ * returning and fails by throwing; a failed connection is closed and counted under
+ * {@link CloseReason#HEALTH}, and {@code get} moves on to the next one.
+ *
+ * <p>A check must be bounded in time: it runs on the caller's thread, inside its deadline.
+ */
+@FunctionalInterface
+public interface HealthCheck {
+
+    /**
+     * Checks one idle connection. A {@link RuntimeException} counts as a failed check too.
+     *
+     * @param socket the connection's socket, owned by the pool while this runs
+     * @throws IOException if the connection must not be used again
+     */
+    void check(Socket socket) throws IOException;
+
+    /**
+     * No check at all: the fastest {@code get}, for backends whose connections do not go stale.
+     *
+     * @return the check that always passes
+     */
+    static HealthCheck none() {
+        return LivenessCheck.NONE;
+    }
+
+    /**
+     * Detects, in microseconds and without waiting on any timeout, a peer that closed the
+     * connection (FIN), reset it (RST), or sent bytes nobody read (a protocol left out of step).
+     * It reads the socket's channel without blocking, so it needs channel-backed sockets, such as
+     * those of {@link ConnectionFactory#tcp(String, int, Duration)}; TLS sockets of
+     * {@link ConnectionFactory#tls(String, int, Duration, javax.net.ssl.SSLContext)} are checked
+     * below the TLS layer, so session tickets a TLS 1.3 server sends after the handshake are
+     * consumed, not mistaken for unread data. On other sockets it can only see unread bytes.
+     *
+     * @return the liveness check
+     */
+    static HealthCheck liveness() {
+        return LivenessCheck.INSTANCE;
+    }
+
+    /**
+     * Sends a request and expects a reply that starts with the given bytes within the timeout,
+     * after a {@link #liveness()} check. Redis, for instance:
+     * {@code requestResponse("PING\r\n".getBytes(), "+PONG".getBytes(), Duration.ofSeconds(1))}.
+     * Bytes of the reply that follow the prefix and have already arrived are discarded, so the
+     * reply should be short and sent at once.
+     *
+     * @param request the bytes to send; not empty
+     * @param expectedReplyPrefix what the reply must start with; not empty
+     * @param timeout the longest the whole exchange may take; positive
+     * @return the check
+     * @throws IllegalArgumentException if an argument breaks its rule
+     */
+    static HealthCheck requestResponse(byte[] request, byte[] expectedReplyPrefix, Duration timeout) {
+        return new RequestResponseCheck(request, expectedReplyPrefix, timeout);
+    }
+}

@@ -1,0 +1,38 @@
+package dev.connpool;
+
+/**
+ * Receives timings from a pool, for metrics systems. Register one with
+ * {@link ConnPool#addMetricsTracker(MetricsTracker)}; {@link dev.connpool.micrometer.ConnPoolMetrics}
+ * does so for Micrometer. Counts (created, closed by reason, timeouts) are in {@link PoolStats}
+ * and need no tracker.
+ *
+ * <p>Methods are called on the thread that caused the event, some on the pool's hot path: they
+ * must be quick and must not throw. Without any tracker registered, the pool reads no clock for
+ * these timings at all.
+ */
+public interface MetricsTracker {
+
+    /**
+     * A caller got a connection.
+     *
+     * @param nanos time spent in {@code get}, waiting and connecting included
+     */
+    default void acquired(long nanos) {
+    }
+
+    /**
+     * A caller gave a connection back.
+     *
+     * @param nanos time from {@code get} returning to the lease being closed
+     */
+    default void released(long nanos) {
+    }
+
+    /**
+     * The pool opened a connection.
+     *
+     * @param nanos time the connection factory took
+     */
+    default void connected(long nanos) {
+    }
+}

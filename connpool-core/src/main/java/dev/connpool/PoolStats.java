@@ -1,0 +1,91 @@
+package dev.connpool;
+
+import java.time.Duration;
+
+/**
+ * A snapshot of a pool's state and counters, taken by {@link ConnPool#stats()}.
+ *
+ * <p>Every snapshot satisfies {@code 0 <= active}, {@code 0 <= available},
+ * {@code active + available <= size <= maxSize}. Counters only grow; they are never reset, not
+ * even by {@link ConnPool#close()}, and the close reasons add up:
+ * {@code idleClosed + lifetimeClosed + pingFailed + unusableClosed + shutdownClosed == created - size}.
+ *
+ * @param size connections open now, lent out or idle (connects in progress are not counted)
+ * @param active connections lent out now (or being checked by the evictor)
+ * @param available idle connections ready to be lent
+ * @param waiters callers waiting in {@code get} now
+ * @param connecting connects in progress now
+ * @param requests calls to {@code get} so far (the ones in progress included)
+ * @param successes calls to {@code get} that returned a connection
+ * @param timeouts calls to {@code get} that failed with {@link AcquireTimeoutException}
+ * @param created connections opened so far
+ * @param connectFailures connects that failed so far
+ * @param idleClosed connections closed for {@link CloseReason#IDLE}
+ * @param lifetimeClosed connections closed for {@link CloseReason#LIFETIME}
+ * @param pingFailed connections closed for {@link CloseReason#HEALTH}
+ * @param unusableClosed connections closed for {@link CloseReason#UNUSABLE}
+ * @param shutdownClosed connections closed for {@link CloseReason#SHUTDOWN}
+ * @param waitCount calls to {@code get} that had to wait (or connect) before being served or failing
+ * @param waitTime the total time those calls spent waiting
+ */
+public record PoolStats(
+        int size,
+        int active,
+        int available,
+        int waiters,
+        int connecting,
+        long requests,
+        long successes,
+        long timeouts,
+        long created,
+        long connectFailures,
+        long idleClosed,
+        long lifetimeClosed,
+        long pingFailed,
+        long unusableClosed,
+        long shutdownClosed,
+        long waitCount,
+        Duration waitTime) {
+
+    /**
+     * Connections closed for a reason.
+     *
+     * @param reason the reason
+     * @return how many connections were closed for it so far
+     */
+    public long closed(CloseReason reason) {
+        switch (reason) {
+            case IDLE:
+                return idleClosed;
+            case LIFETIME:
+                return lifetimeClosed;
+            case HEALTH:
+                return pingFailed;
+            case UNUSABLE:
+                return unusableClosed;
+            case SHUTDOWN:
+                return shutdownClosed;
+            default:
+                throw new IllegalArgumentException("unknown close reason " + reason);
+        }
+    }
+
+    /**
+     * Connections closed for any reason.
+     *
+     * @return the sum of the per-reason counters, always {@code created - size}
+     */
+    public long closed() {
+        return idleClosed + lifetimeClosed + pingFailed + unusableClosed + shutdownClosed;
+    }
+
+    @Override
+    public String toString() {
+        return "size=" + size + ", active=" + active + ", available=" + available + ", waiters=" + waiters
+                + ", connecting=" + connecting + ", requests=" + requests + ", successes=" + successes
+                + ", timeouts=" + timeouts + ", created=" + created + ", connectFailures=" + connectFailures
+                + ", closed[idle=" + idleClosed + ", lifetime=" + lifetimeClosed + ", health=" + pingFailed
+                + ", unusable=" + unusableClosed + ", shutdown=" + shutdownClosed + "]"
+                + ", waitCount=" + waitCount + ", waitTime=" + waitTime.toMillis() + "ms";
+    }
+}

@@ -1,0 +1,66 @@
+package dev.connpool.internal;
+
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/**
+ * Runs a pool's connects on threads of its own, so that no caller ever connects while holding
+ * anything another caller needs, a caller waiting for a connect can give up at its deadline, and
+ * a connect nobody waits for any more still ends up in the pool.
+ *
+ * <p>Threads are made on demand and end after a few idle seconds; the number running is bounded
+ * by the pool's room ({@code maxSize}). Closing the pool interrupts them, which aborts connects of
+ * channel-based sockets at once.
+ */
+final class Connector {
+
+    /**
+     * One connect. Its target is the waiter it was started (or later assigned) for; null for
+     * background connects (increment extras, refills). Guarded by the pool's lock.
+     */
+    static final class Task implements Runnable {
+
+        private final PoolEngine engine;
+        Waiter target;
+        /** Called with null on success or the failure, after the pool has taken the result in. */
+        final Consumer<Throwable> onDone;
+
+        Task(PoolEngine engine, Waiter target, Consumer<Throwable> onDone) {
+            this.engine = engine;
+            this.target = target;
+            this.onDone = onDone;
+        }
+
+        @Override
+        public void run() {
+            engine.connect(this);
+        }
+    }
+
+    private final ThreadPoolExecutor executor;
+
+    Connector(String poolName) {
+        AtomicInteger n = new AtomicInteger();
+        ThreadFactory threads = r -> {
+            Thread t = new Thread(r, "connpool-" + poolName + "-connect-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+        executor = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 5, TimeUnit.SECONDS, new SynchronousQueue<>(),
+                threads);
+    }
+
+    void submit(Task task) {
+        executor.execute(task);
+    }
+
+    /** Interrupts connects in progress and waits up to the given time for the threads to end. */
+    boolean shutdown(long timeoutNanos) throws InterruptedException {
+        executor.shutdownNow();
+        return executor.awaitTermination(timeoutNanos, TimeUnit.NANOSECONDS);
+    }
+}

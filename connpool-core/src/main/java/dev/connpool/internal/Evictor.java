@@ -1,0 +1,39 @@
+package dev.connpool.internal;
+
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The pool's housekeeping, every {@code evictInterval} on a daemon thread of its own: close idle
+ * connections that outlived their lifetime, sat idle too long (never below {@code minSize}) or
+ * fail their health check, then open connections in the background up to {@code minSize}.
+ *
+ * <p>It claims an idle connection before checking it, exactly as a caller would, so callers
+ * never block on it: they take another connection meanwhile. Closing the pool stops and joins it.
+ */
+final class Evictor {
+
+    private final ScheduledThreadPoolExecutor executor;
+
+    Evictor(PoolEngine engine, String poolName, long intervalNanos) {
+        executor = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "connpool-" + poolName + "-evictor");
+            t.setDaemon(true);
+            return t;
+        });
+        executor.setRemoveOnCancelPolicy(true);
+        executor.scheduleWithFixedDelay(() -> {
+            try {
+                engine.evict();
+            } catch (Throwable t) {
+                PoolEngine.LOG.log(System.Logger.Level.WARNING, "connpool '" + poolName + "': evictor run failed", t);
+            }
+        }, intervalNanos, intervalNanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Stops the schedule and waits for a run in progress to end. */
+    void stop() throws InterruptedException {
+        executor.shutdownNow();
+        executor.awaitTermination(1, TimeUnit.MINUTES);
+    }
+}

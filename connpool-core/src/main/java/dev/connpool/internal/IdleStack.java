@@ -1,0 +1,101 @@
+package dev.connpool.internal;
+
+import java.util.Arrays;
+
+/**
+ * The idle connections in LIFO order, plus ghost entries of slots lent through a thread's hint.
+ * Guarded by the pool's lock. Each slot appears at most once, so {@code maxSize} entries always fit.
+ *
+ * <p>Most recently returned on top: hot connections stay hot, and connections nobody needs sink
+ * to the bottom, where the evictor finds them idle long enough to close.
+ */
+final class IdleStack {
+
+    private final Slot[] entries;
+    private int depth;
+
+    IdleStack(int capacity) {
+        entries = new Slot[capacity];
+    }
+
+    void push(Slot slot) {
+        entries[depth++] = slot;
+    }
+
+    /**
+     * Claims the topmost available slot and takes its entry off the stack.
+     *
+     * @return the slot, now {@link Slot#BORROWED} with a new sequence, or null if none is available
+     */
+    Slot claimTop() {
+        for (int i = depth - 1; i >= 0; i--) {
+            Slot s = entries[i];
+            long st = s.state();
+            if (Slot.bitsOf(st) == Slot.AVAILABLE
+                    && s.cas(st, Slot.state(Slot.seqOf(st) + 1, Slot.BORROWED))) {
+                removeAt(i);
+                return s;
+            }
+        }
+        return null;
+    }
+
+    void remove(Slot slot) {
+        for (int i = depth - 1; i >= 0; i--) {
+            if (entries[i] == slot) {
+                removeAt(i);
+                return;
+            }
+        }
+        throw new IllegalStateException("slot not in idle stack: " + slot);
+    }
+
+    private void removeAt(int i) {
+        int tail = depth - i - 1;
+        if (tail > 0) {
+            System.arraycopy(entries, i + 1, entries, i, tail);
+        }
+        entries[--depth] = null;
+    }
+
+    int countAvailable() {
+        int n = 0;
+        for (int i = 0; i < depth; i++) {
+            if (Slot.bitsOf(entries[i].state()) == Slot.AVAILABLE) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** The available slots, oldest (bottom) first. */
+    Slot[] availableBottomUp() {
+        Slot[] out = new Slot[depth];
+        int n = 0;
+        for (int i = 0; i < depth; i++) {
+            if (Slot.bitsOf(entries[i].state()) == Slot.AVAILABLE) {
+                out[n++] = entries[i];
+            }
+        }
+        return Arrays.copyOf(out, n);
+    }
+
+    /** Takes every available slot off the stack, marking it removed; ghosts stay. */
+    Slot[] removeAllAvailable() {
+        Slot[] out = new Slot[depth];
+        int n = 0;
+        for (int i = depth - 1; i >= 0; i--) {
+            Slot s = entries[i];
+            long st = s.state();
+            if (Slot.bitsOf(st) == Slot.AVAILABLE && s.cas(st, Slot.state(Slot.seqOf(st), Slot.REMOVED))) {
+                out[n++] = s;
+                removeAt(i);
+            }
+        }
+        return Arrays.copyOf(out, n);
+    }
+
+    int depth() {
+        return depth;
+    }
+}

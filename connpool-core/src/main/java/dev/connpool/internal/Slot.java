@@ -1,0 +1,128 @@
+package dev.connpool.internal;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.net.Socket;
+
+/**
+ * One open connection of a pool and its lease state.
+ *
+ * <p>The state word packs a lease sequence number with one of four states:
+ * <ul>
+ *   <li>{@link #AVAILABLE}: idle, in the idle stack, claimable by anyone with one CAS;</li>
+ *   <li>{@link #GHOST}: lent (or being checked by the evictor) while its entry stays in the idle
+ *       stack, because it was claimed through a thread's hint without touching the stack;</li>
+ *   <li>{@link #BORROWED}: lent and not in the idle stack;</li>
+ *   <li>{@link #REMOVED}: closed, in no structure of the pool.</li>
+ * </ul>
+ * Every claim increments the sequence, and a lease carries the sequence it was granted, so a
+ * release or destroy with a stale sequence (a lease closed twice, concurrently) fails its CAS
+ * and does nothing. Only the holder of the current sequence moves a lent slot on; the pool's
+ * lock is needed only to change stack membership.
+ */
+final class Slot {
+
+    static final long AVAILABLE = 0;
+    static final long GHOST = 1;
+    static final long BORROWED = 2;
+    static final long REMOVED = 3;
+    static final long MASK = 3;
+    static final int SEQ_SHIFT = 2;
+
+    private static final VarHandle STATE;
+    private static final VarHandle FAST_LEASES;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            STATE = l.findVarHandle(Slot.class, "state", long.class);
+            FAST_LEASES = l.findVarHandle(Slot.class, "fastLeases", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    final Socket socket;
+    final long createdAt;
+    /** When the slot's drawn lifetime ends ({@code System.nanoTime()} scale); only if {@link #mortal}. */
+    final long expiresAt;
+    final boolean mortal;
+
+    /** Sequence and state, see the class comment. */
+    private volatile long state;
+
+    /**
+     * When the slot last became idle (coarse clock). Written by the lease holder before the state
+     * write that publishes the slot, read after the CAS that claims it.
+     */
+    long idleSince;
+
+    /** Leases granted on the fast path; written by the lease holder only, read by stats. */
+    @SuppressWarnings("unused")
+    private long fastLeases;
+
+    Slot(Socket socket, long createdAt, long lifetimeNanos, long initialState) {
+        this.socket = socket;
+        this.createdAt = createdAt;
+        this.mortal = lifetimeNanos > 0;
+        this.expiresAt = mortal ? createdAt + lifetimeNanos : 0;
+        this.idleSince = CoarseClock.now();
+        this.state = initialState;
+    }
+
+    static long state(long seq, long bits) {
+        return (seq << SEQ_SHIFT) | bits;
+    }
+
+    static long seqOf(long state) {
+        return state >>> SEQ_SHIFT;
+    }
+
+    static long bitsOf(long state) {
+        return state & MASK;
+    }
+
+    long state() {
+        return state;
+    }
+
+    void setState(long newState) {
+        state = newState;
+    }
+
+    boolean cas(long expect, long update) {
+        return STATE.compareAndSet(this, expect, update);
+    }
+
+    /**
+     * Claims the slot if it is available, leaving its stack entry in place (it becomes a ghost).
+     *
+     * @return the new lease sequence, or -1 if the slot was not available
+     */
+    long claimInPlace() {
+        long s = state;
+        if (bitsOf(s) == AVAILABLE && STATE.compareAndSet(this, s, s + (1L << SEQ_SHIFT) + GHOST)) {
+            return seqOf(s) + 1;
+        }
+        return -1;
+    }
+
+    /** Whether its lifetime has ended by the given coarse reading. */
+    boolean expired(long coarseNow) {
+        return mortal && coarseNow + CoarseClock.SLACK_NANOS - expiresAt >= 0;
+    }
+
+    void countFastLease() {
+        FAST_LEASES.setOpaque(this, (long) FAST_LEASES.getOpaque(this) + 1);
+    }
+
+    long fastLeases() {
+        return (long) FAST_LEASES.getOpaque(this);
+    }
+
+    @Override
+    public String toString() {
+        long s = state;
+        return "Slot[" + socket + ", seq=" + seqOf(s) + ", bits=" + bitsOf(s) + "]";
+    }
+}

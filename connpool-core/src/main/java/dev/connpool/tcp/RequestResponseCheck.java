@@ -1,0 +1,127 @@
+package dev.connpool.tcp;
+
+import dev.connpool.HealthCheck;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * {@link HealthCheck#requestResponse(byte[], byte[], Duration)}: a liveness check, then a request
+ * whose reply must start with the expected bytes within the timeout.
+ */
+public final class RequestResponseCheck implements HealthCheck {
+
+    private final byte[] request;
+    private final byte[] expectedReplyPrefix;
+    private final Duration timeout;
+    private final long timeoutNanos;
+
+    /**
+     * Creates the check.
+     *
+     * @param request the bytes to send; not empty
+     * @param expectedReplyPrefix what the reply must start with; not empty
+     * @param timeout bound of the whole exchange; positive
+     * @throws IllegalArgumentException if an argument breaks its rule
+     */
+    public RequestResponseCheck(byte[] request, byte[] expectedReplyPrefix, Duration timeout) {
+        Objects.requireNonNull(request, "request must not be null");
+        Objects.requireNonNull(expectedReplyPrefix, "expectedReplyPrefix must not be null");
+        Objects.requireNonNull(timeout, "timeout must not be null");
+        if (request.length == 0) {
+            throw new IllegalArgumentException("request must not be empty");
+        }
+        if (expectedReplyPrefix.length == 0) {
+            throw new IllegalArgumentException("expectedReplyPrefix must not be empty");
+        }
+        if (timeout.isZero() || timeout.isNegative()) {
+            throw new IllegalArgumentException("timeout must be positive (was " + timeout + ")");
+        }
+        this.request = request.clone();
+        this.expectedReplyPrefix = expectedReplyPrefix.clone();
+        this.timeout = timeout;
+        this.timeoutNanos = timeout.toNanos();
+    }
+
+    /**
+     * Runs the exchange.
+     *
+     * @param socket an idle pooled socket
+     * @throws IOException if the connection is dead, the reply differs, or the timeout passes
+     */
+    @Override
+    public void check(Socket socket) throws IOException {
+        LivenessCheck.INSTANCE.check(socket);
+        long deadline = System.nanoTime() + timeoutNanos;
+        int previousTimeout = socket.getSoTimeout();
+        try {
+            socket.setSoTimeout(remainingMillis(deadline));
+            OutputStream out = socket.getOutputStream();
+            out.write(request);
+            out.flush();
+            InputStream in = socket.getInputStream();
+            byte[] reply = new byte[expectedReplyPrefix.length];
+            int got = 0;
+            while (got < reply.length) {
+                socket.setSoTimeout(remainingMillis(deadline));
+                int n = in.read(reply, got, reply.length - got);
+                if (n < 0) {
+                    throw new EOFException("peer closed the connection before replying");
+                }
+                got += n;
+            }
+            if (!Arrays.equals(reply, expectedReplyPrefix)) {
+                throw new IOException("unexpected reply " + printable(reply) + ", expected "
+                        + printable(expectedReplyPrefix));
+            }
+            // the rest of a short reply (a line end, say) must not be left for the next user
+            for (int left = in.available(); left > 0; left = in.available()) {
+                if (in.skip(left) <= 0) {
+                    break;
+                }
+            }
+        } finally {
+            if (!socket.isClosed()) {
+                socket.setSoTimeout(previousTimeout);
+            }
+        }
+    }
+
+    private int remainingMillis(long deadline) throws SocketTimeoutException {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+            throw new SocketTimeoutException("no reply within " + timeout.toMillis() + " ms");
+        }
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, (left + 999_999) / 1_000_000));
+    }
+
+    private static String printable(byte[] b) {
+        StringBuilder sb = new StringBuilder("\"");
+        for (char c : new String(b, StandardCharsets.ISO_8859_1).toCharArray()) {
+            if (c == '\r') {
+                sb.append("\\r");
+            } else if (c == '\n') {
+                sb.append("\\n");
+            } else if (c < 32 || c > 126) {
+                sb.append(String.format("\\x%02x", (int) c));
+            } else {
+                sb.append(c);
+            }
+        }
+        return sb.append('"').toString();
+    }
+
+    @Override
+    public String toString() {
+        return "requestResponse(" + printable(request) + " -> " + printable(expectedReplyPrefix) + ", "
+                + timeout.toMillis() + "ms)";
+    }
+}
