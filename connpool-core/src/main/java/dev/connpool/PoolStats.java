@@ -25,8 +25,9 @@ import java.time.Duration;
  * @param pingFailed connections closed for {@link CloseReason#HEALTH}
  * @param unusableClosed connections closed for {@link CloseReason#UNUSABLE}
  * @param shutdownClosed connections closed for {@link CloseReason#SHUTDOWN}
- * @param waitCount calls to {@code get} that had to wait (or connect) before being served or failing
- * @param waitTime the total time those calls spent waiting
+ * @param waitCount calls to {@code get} that found the pool at {@code maxSize} and had to wait for a
+ *        connection to come back (callers that only waited for a connect of their own are not counted)
+ * @param waitTime the total time those calls spent in {@code get}
  */
 public record PoolStats(
         int size,

@@ -12,15 +12,17 @@ import java.util.concurrent.locks.LockSupport;
  * <p>The thread lives while at least one pool holds the clock ({@link #retain()} /
  * {@link #release()}), so closing the last pool leaves no thread behind.
  *
- * <p>A reading lags real time by at most one tick while the ticker is scheduled normally.
- * Lifetime checks add {@link #SLACK_NANOS} so that the configured ceiling holds despite that lag.
+ * <p>A reading lags real time by about one tick while the ticker is scheduled normally, more on
+ * an overloaded machine. Idle timeouts tolerate that; the lifetime ceiling must not be exceeded,
+ * so lifetime checks switch to {@link System#nanoTime()} for the last stretch of a connection's
+ * life (see {@code Slot#preciseFrom}), which covers lags up to that stretch.
  */
 public final class CoarseClock {
 
     /** How often the clock advances. */
     public static final long TICK_NANOS = 4_000_000L;
 
-    /** Margin lifetime checks add to a reading so that they err on the early side. */
+    /** The least stretch at the end of a lifetime that is checked with the precise clock. */
     public static final long SLACK_NANOS = 2 * TICK_NANOS;
 
     private static volatile long now = System.nanoTime();

@@ -1,5 +1,7 @@
 package dev.connpool.internal;
 
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -42,16 +44,25 @@ final class Connector {
     }
 
     private final ThreadPoolExecutor executor;
+    /** Threads made and not yet ended, so that shutdown can join them. */
+    private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
 
     Connector(String poolName) {
         AtomicInteger n = new AtomicInteger();
-        ThreadFactory threads = r -> {
-            Thread t = new Thread(r, "connpool-" + poolName + "-connect-" + n.incrementAndGet());
+        ThreadFactory factory = r -> {
+            Thread t = new Thread(() -> {
+                try {
+                    r.run();
+                } finally {
+                    threads.remove(Thread.currentThread());
+                }
+            }, "connpool-" + poolName + "-connect-" + n.incrementAndGet());
             t.setDaemon(true);
+            threads.add(t);
             return t;
         };
         executor = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 5, TimeUnit.SECONDS, new SynchronousQueue<>(),
-                threads);
+                factory);
     }
 
     void submit(Task task) {
@@ -60,7 +71,17 @@ final class Connector {
 
     /** Interrupts connects in progress and waits up to the given time for the threads to end. */
     boolean shutdown(long timeoutNanos) throws InterruptedException {
+        long deadline = System.nanoTime() + timeoutNanos;
         executor.shutdownNow();
-        return executor.awaitTermination(timeoutNanos, TimeUnit.NANOSECONDS);
+        if (!executor.awaitTermination(timeoutNanos, TimeUnit.NANOSECONDS)) {
+            return false;
+        }
+        for (Thread t : threads) {
+            long left = deadline - System.nanoTime();
+            if (left > 0) {
+                TimeUnit.NANOSECONDS.timedJoin(t, left);
+            }
+        }
+        return threads.stream().noneMatch(Thread::isAlive);
     }
 }

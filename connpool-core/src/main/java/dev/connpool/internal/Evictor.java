@@ -14,11 +14,13 @@ import java.util.concurrent.TimeUnit;
 final class Evictor {
 
     private final ScheduledThreadPoolExecutor executor;
+    private volatile Thread thread;
 
     Evictor(PoolEngine engine, String poolName, long intervalNanos) {
         executor = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "connpool-" + poolName + "-evictor");
             t.setDaemon(true);
+            thread = t;
             return t;
         });
         executor.setRemoveOnCancelPolicy(true);
@@ -35,5 +37,9 @@ final class Evictor {
     void stop() throws InterruptedException {
         executor.shutdownNow();
         executor.awaitTermination(1, TimeUnit.MINUTES);
+        Thread t = thread;
+        if (t != null) {
+            t.join(TimeUnit.MINUTES.toMillis(1));
+        }
     }
 }

@@ -101,6 +101,8 @@ public final class PoolEngine {
     /** Open slots in no particular order; the first {@code open} entries are used. */
     private final Slot[] all;
     private int open;
+    /** Slots removed whose sockets are being closed: still in {@code open}, so their room stays taken. */
+    private int dying;
     private int connecting;
     /** Connects started for no waiter in particular, which a newly queued waiter may adopt. */
     private final ArrayDeque<Connector.Task> unassigned = new ArrayDeque<>();
@@ -116,6 +118,13 @@ public final class PoolEngine {
     private final AtomicLong slowRequests = new AtomicLong();
     private final AtomicLong slowSuccesses = new AtomicLong();
 
+    /**
+     * Builds an engine; opens nothing yet (see {@link #start()}), but starts the evictor schedule.
+     *
+     * @param name the pool's name
+     * @param config its settings
+     * @param factory what opens its connections
+     */
     public PoolEngine(String name, ConnPoolConfig config, ConnectionFactory factory) {
         this.name = name;
         this.config = config;
@@ -147,10 +156,20 @@ public final class PoolEngine {
         return d.toNanos();
     }
 
+    /**
+     * The pool's name.
+     *
+     * @return the name
+     */
     public String name() {
         return name;
     }
 
+    /**
+     * The pool's settings.
+     *
+     * @return the configuration
+     */
     public ConnPoolConfig config() {
         return config;
     }
@@ -211,24 +230,65 @@ public final class PoolEngine {
     // get
     // =====================================================================================
 
+    /**
+     * Lends a connection within the configured acquire timeout.
+     *
+     * @return a lease
+     * @throws IOException as {@link dev.connpool.ConnPool#get()}
+     */
     public PooledConnection get() throws IOException {
         return get(acquireTimeoutNanos);
     }
 
+    /**
+     * Lends a connection within the given time.
+     *
+     * @param timeoutNanos the longest to wait, connecting included
+     * @return a lease
+     * @throws IOException as {@link dev.connpool.ConnPool#get()}
+     */
     public PooledConnection get(long timeoutNanos) throws IOException {
-        MetricsTracker[] tr = trackers;
-        long t0 = tr.length == 0 ? 0L : System.nanoTime();
-        if (waiterCount == 0) {
-            Slot s = hint.get();
+        // kept tiny so that it inlines into the caller, where the Lease is scalar-replaced
+        if (trackers.length == 0) {
+            Slot s = claimHinted();
             if (s != null) {
-                long seq = s.claimInPlace();
-                if (seq >= 0 && usable(s, seq)) {
-                    s.countFastLease();
-                    return lease(s, seq, tr, t0);
-                }
+                return new Lease(this, s, Slot.seqOf(s.state()), 0L);
             }
+            return slowGet(Math.min(timeoutNanos, MAX_TIMEOUT_NANOS), 0L);
         }
-        return slowGet(Math.min(timeoutNanos, MAX_TIMEOUT_NANOS), tr, t0);
+        return getTimed(timeoutNanos);
+    }
+
+    /** The get of a pool with metrics trackers: the same paths, timed. */
+    private PooledConnection getTimed(long timeoutNanos) throws IOException {
+        long t0 = System.nanoTime();
+        Slot s = claimHinted();
+        if (s != null) {
+            return lease(s, Slot.seqOf(s.state()), trackers, t0);
+        }
+        return slowGet(Math.min(timeoutNanos, MAX_TIMEOUT_NANOS), t0);
+    }
+
+    /**
+     * The fast path: claims the connection this thread returned last, if nobody waits (they come
+     * first) and it is still idle, and checks it.
+     *
+     * @return the slot, now held by the caller, or null to take the slow path
+     */
+    private Slot claimHinted() {
+        if (waiterCount != 0) {
+            return null;
+        }
+        Slot s = hint.get();
+        if (s == null) {
+            return null;
+        }
+        long seq = s.claimInPlace();
+        if (seq < 0 || !usable(s, seq)) {
+            return null;
+        }
+        s.countFastLease();
+        return s;
     }
 
     private Lease lease(Slot s, long seq, MetricsTracker[] tr, long t0) {
@@ -257,29 +317,31 @@ public final class PoolEngine {
                 return false;
             }
         }
-        if (healthCheck != null) {
-            Throwable failure = null;
-            try {
-                healthCheck.check(s.socket);
-            } catch (Throwable t) {
-                failure = t;
-            }
-            if (failure != null) {
-                destroy(s, seq, CloseReason.HEALTH);
-                if (failure instanceof Error && !(failure instanceof StackOverflowError)) {
-                    throw (Error) failure;
-                }
-                return false;
-            }
-        }
-        return true;
+        return healthCheck == null || healthy(s, seq);
     }
 
-    private PooledConnection slowGet(long timeoutNanos, MetricsTracker[] tr, long t0) throws IOException {
+    private boolean healthy(Slot s, long seq) {
+        Throwable failure = null;
+        try {
+            healthCheck.check(s.socket);
+        } catch (Throwable t) {
+            failure = t;
+        }
+        if (failure == null) {
+            return true;
+        }
+        destroy(s, seq, CloseReason.HEALTH);
+        if (failure instanceof Error && !(failure instanceof StackOverflowError)) {
+            throw (Error) failure;
+        }
+        return false;
+    }
+
+    private PooledConnection slowGet(long timeoutNanos, long t0) throws IOException {
         slowRequests.incrementAndGet();
         long start = System.nanoTime();
         long deadline = start + timeoutNanos;
-        boolean waited = false;
+        boolean blocked = false;
         boolean requeue = false;
         try {
             for (;;) {
@@ -305,28 +367,28 @@ public final class PoolEngine {
                         }
                         waiterCount = waiters.size();
                         serveWaitersLocked();
+                        // a waiter with a connect of its own is connecting, not waiting for a return
+                        blocked |= w.task == null && w.outcome == null;
                     }
                 } finally {
                     lock.unlock();
                 }
                 boolean fresh = false;
                 if (w != null) {
-                    waited = true;
                     await(w, deadline, timeoutNanos);
                     s = (Slot) w.outcome;
                     seq = w.seq;
                     fresh = w.fresh;
                 }
                 if (fresh || usable(s, seq)) {
-                    hint.set(s);
                     slowSuccesses.incrementAndGet();
-                    return lease(s, seq, tr, t0);
+                    return lease(s, seq, trackers, t0);
                 }
                 // the connection we were given failed its checks: try again, first in line
                 requeue = w != null;
             }
         } finally {
-            if (waited) {
+            if (blocked) {
                 long took = System.nanoTime() - start;
                 lock.lock();
                 try {
@@ -415,11 +477,7 @@ public final class PoolEngine {
         if (o instanceof Slot) {
             Slot s = (Slot) o;
             long seq = w.seq;
-            if (closed) {
-                destroy(s, seq, CloseReason.SHUTDOWN);
-            } else {
-                slowRelease(s, seq);
-            }
+            putBack(s, seq, false);
         }
     }
 
@@ -531,23 +589,33 @@ public final class PoolEngine {
             }
             s.idleSince = now;
         }
-        putBack(s, seq);
+        putBack(s, seq, true);
     }
 
-    /** Makes a slot the caller holds available again, or hands it to the oldest waiter. */
-    private void putBack(Slot s, long seq) {
+    /**
+     * Makes a slot the caller holds available again, or hands it to the oldest waiter.
+     *
+     * @param remember whether the calling thread should find this slot first on its next get;
+     *        true for callers (it is the connection they returned last: LIFO), false for the evictor
+     */
+    private void putBack(Slot s, long seq, boolean remember) {
         if (closed) {
             destroy(s, seq, CloseReason.SHUTDOWN);
             return;
         }
         if (waiterCount == 0 && s.cas(Slot.state(seq, Slot.GHOST), Slot.state(seq, Slot.AVAILABLE))) {
+            if (remember && hint.get() != s) {
+                hint.set(s);
+            }
             if (waiterCount != 0 || closed) {
                 // a waiter queued, or close() drained the stack, between our check and our CAS
                 recheckLocked();
             }
             return;
         }
-        slowRelease(s, seq);
+        if (slowRelease(s, seq) && remember) {
+            hint.set(s);
+        }
     }
 
     private void recheckLocked() {
@@ -565,14 +633,16 @@ public final class PoolEngine {
         closeAll(toClose);
     }
 
-    private void slowRelease(Slot s, long seq) {
+    /** @return true if the slot became available (rather than handed over or destroyed) */
+    private boolean slowRelease(Slot s, long seq) {
         boolean destroy = false;
+        boolean available = false;
         lock.lock();
         try {
             long st = s.state();
             long bits = Slot.bitsOf(st);
             if (Slot.seqOf(st) != seq || bits == Slot.AVAILABLE || bits == Slot.REMOVED) {
-                return; // a stale lease: this slot moved on without it
+                return false; // a stale lease: this slot moved on without it
             }
             if (closed) {
                 destroy = true;
@@ -588,6 +658,7 @@ public final class PoolEngine {
                     if (bits == Slot.BORROWED) {
                         stack.push(s);
                     }
+                    available = true;
                 }
             }
         } finally {
@@ -596,23 +667,25 @@ public final class PoolEngine {
         if (destroy) {
             destroy(s, seq, CloseReason.SHUTDOWN);
         }
+        return available;
     }
 
     /**
-     * Closes a slot the caller holds and frees its room.
+     * Closes a slot the caller holds and frees its room, in that order: the socket is closed
+     * before anyone may open a replacement, so the pool never has more than maxSize sockets open.
      *
      * @return false if the lease was stale and nothing happened
      */
     boolean destroy(Slot s, long seq, CloseReason reason) {
         lock.lock();
         try {
-            if (!removeLocked(s, seq, reason)) {
+            if (!markRemovedLocked(s, seq)) {
                 return false;
             }
         } finally {
             lock.unlock();
         }
-        closeQuietly(s.socket);
+        closeAndRetire(s, reason);
         return true;
     }
 
@@ -620,17 +693,18 @@ public final class PoolEngine {
     private boolean destroyIfAboveMin(Slot s, long seq) {
         lock.lock();
         try {
-            if (open <= minSize || !removeLocked(s, seq, CloseReason.IDLE)) {
+            if (open - dying <= minSize || !markRemovedLocked(s, seq)) {
                 return false;
             }
         } finally {
             lock.unlock();
         }
-        closeQuietly(s.socket);
+        closeAndRetire(s, CloseReason.IDLE);
         return true;
     }
 
-    private boolean removeLocked(Slot s, long seq, CloseReason reason) {
+    /** Takes a held slot out of every structure but {@code all}; its room stays taken until retired. */
+    private boolean markRemovedLocked(Slot s, long seq) {
         long st = s.state();
         long bits = Slot.bitsOf(st);
         if (Slot.seqOf(st) != seq || bits == Slot.AVAILABLE || bits == Slot.REMOVED) {
@@ -640,6 +714,23 @@ public final class PoolEngine {
             stack.remove(s);
         }
         s.setState(Slot.state(seq, Slot.REMOVED));
+        dying++;
+        return true;
+    }
+
+    private void closeAndRetire(Slot s, CloseReason reason) {
+        closeQuietly(s.socket);
+        lock.lock();
+        try {
+            retireLocked(s, reason);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Frees the room of a removed slot whose socket is closed, and lets waiters use it. */
+    private void retireLocked(Slot s, CloseReason reason) {
+        dying--;
         unregisterLocked(s);
         closedBy[reason.ordinal()]++;
         if (closed) {
@@ -649,7 +740,6 @@ public final class PoolEngine {
         } else {
             serveWaitersLocked();
         }
-        return true;
     }
 
     private void registerLocked(Slot s) {
@@ -788,7 +878,7 @@ public final class PoolEngine {
                 continue; // lent meanwhile
             }
             if (usable(s, seq)) {
-                putBack(s, seq);
+                putBack(s, seq, false);
             }
         }
         refill();
@@ -813,7 +903,11 @@ public final class PoolEngine {
         }
     }
 
-    /** Closes every idle connection now (reason idle), then refills to minSize. */
+    /**
+     * Closes every idle connection now (reason idle), then refills to minSize.
+     *
+     * @return how many were closed
+     */
     public int evictIdle() {
         Slot[] idle;
         lock.lock();
@@ -822,14 +916,13 @@ public final class PoolEngine {
                 return 0;
             }
             idle = stack.removeAllAvailable();
-            for (Slot s : idle) {
-                unregisterLocked(s);
-                closedBy[CloseReason.IDLE.ordinal()]++;
-            }
+            dying += idle.length;
         } finally {
             lock.unlock();
         }
-        closeAll(idle);
+        for (Slot s : idle) {
+            closeAndRetire(s, CloseReason.IDLE);
+        }
         refill();
         return idle.length;
     }
@@ -838,6 +931,11 @@ public final class PoolEngine {
     // close
     // =====================================================================================
 
+    /**
+     * Whether closing has begun.
+     *
+     * @return true after the first close
+     */
     public boolean isClosed() {
         return closed;
     }
@@ -847,20 +945,32 @@ public final class PoolEngine {
      * grace, connections in use are closed when returned; otherwise this waits up to the grace
      * for them and then closes the rest under their users.
      *
+     * @param graceNanos how long to wait for lent connections, or negative not to wait
      * @return true if no connection was left open when this returned
      */
     public boolean close(long graceNanos) {
+        boolean first;
+        lock.lock();
+        try {
+            first = !closed;
+            closed = true;
+        } finally {
+            lock.unlock();
+        }
+        if (first) {
+            shutdown();
+        } else {
+            awaitUninterruptibly(closeDone);
+        }
+        return graceNanos < 0 ? isDrained() : drain(graceNanos);
+    }
+
+    /** The part of close() done once: fail waiters, close idle, stop threads. */
+    private void shutdown() {
         Slot[] idle;
         List<Waiter> failed = new ArrayList<>();
         lock.lock();
         try {
-            if (closed) {
-                lock.unlock();
-                awaitUninterruptibly(closeDone);
-                lock.lock();
-                return open == 0;
-            }
-            closed = true;
             for (Waiter w = waiters.head(); w != null; w = waiters.head()) {
                 dequeueLocked(w);
                 w.outcome = Waiter.CLOSED;
@@ -890,40 +1000,6 @@ public final class PoolEngine {
         } catch (InterruptedException e) {
             interrupted = true;
         }
-        boolean empty;
-        Slot[] forced = null;
-        lock.lock();
-        try {
-            if (graceNanos >= 0) {
-                long left = graceNanos;
-                while (open > 0 && left > 0) {
-                    try {
-                        left = drained.awaitNanos(left);
-                    } catch (InterruptedException e) {
-                        interrupted = true;
-                        break;
-                    }
-                }
-                if (open > 0) {
-                    forced = Arrays.copyOf(all, open);
-                    for (Slot s : forced) {
-                        long st = s.state();
-                        if (Slot.bitsOf(st) == Slot.GHOST) {
-                            stack.remove(s);
-                        }
-                        s.setState(Slot.state(Slot.seqOf(st), Slot.REMOVED));
-                        closedBy[CloseReason.SHUTDOWN.ordinal()]++;
-                        retiredFastLeases += s.fastLeases();
-                    }
-                    Arrays.fill(all, 0, open, null);
-                    open = 0;
-                }
-            }
-            empty = open == 0;
-        } finally {
-            lock.unlock();
-        }
-        closeAll(forced);
         if (timed) {
             CoarseClock.release();
         }
@@ -931,7 +1007,64 @@ public final class PoolEngine {
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
-        return empty;
+    }
+
+    private boolean isDrained() {
+        lock.lock();
+        try {
+            return open == 0;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Waits up to the grace for lent connections to come back, then closes the rest under their
+     * users (their later return does nothing).
+     *
+     * @return true if all came back in time
+     */
+    private boolean drain(long graceNanos) {
+        boolean interrupted = false;
+        boolean allBack;
+        Slot[] forced = null;
+        lock.lock();
+        try {
+            long left = graceNanos;
+            while (open > 0 && left > 0) {
+                try {
+                    left = drained.awaitNanos(left);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                    break;
+                }
+            }
+            allBack = open == 0;
+            if (!allBack) {
+                List<Slot> lent = new ArrayList<>();
+                for (Slot s : Arrays.copyOf(all, open)) {
+                    long st = s.state();
+                    if (Slot.bitsOf(st) == Slot.REMOVED) {
+                        continue; // being destroyed by its holder right now
+                    }
+                    if (Slot.bitsOf(st) == Slot.GHOST) {
+                        stack.remove(s);
+                    }
+                    s.setState(Slot.state(Slot.seqOf(st), Slot.REMOVED));
+                    unregisterLocked(s);
+                    closedBy[CloseReason.SHUTDOWN.ordinal()]++;
+                    lent.add(s);
+                }
+                forced = lent.toArray(new Slot[0]);
+            }
+        } finally {
+            lock.unlock();
+        }
+        closeAll(forced);
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        return allBack;
     }
 
     private Slot[] drainAvailableLocked() {
@@ -981,6 +1114,11 @@ public final class PoolEngine {
     // stats, trackers
     // =====================================================================================
 
+    /**
+     * A consistent snapshot, taken under the lock.
+     *
+     * @return the statistics
+     */
     public PoolStats stats() {
         lock.lock();
         try {
@@ -1002,16 +1140,32 @@ public final class PoolEngine {
         }
     }
 
+    /**
+     * The failure of the latest connect, if it failed.
+     *
+     * @return the failure, or null
+     */
     public Throwable lastConnectFailure() {
         return lastConnectFailure;
     }
 
+    /**
+     * Registers a metrics tracker (copy on write: the hot path reads a plain array).
+     *
+     * @param tracker the tracker
+     */
     public synchronized void addTracker(MetricsTracker tracker) {
         MetricsTracker[] t = Arrays.copyOf(trackers, trackers.length + 1);
         t[t.length - 1] = tracker;
         trackers = t;
     }
 
+    /**
+     * Unregisters a metrics tracker.
+     *
+     * @param tracker the tracker
+     * @return whether it was registered
+     */
     public synchronized boolean removeTracker(MetricsTracker tracker) {
         MetricsTracker[] t = trackers;
         for (int i = 0; i < t.length; i++) {

@@ -28,6 +28,8 @@ final class Slot {
     static final long REMOVED = 3;
     static final long MASK = 3;
     static final int SEQ_SHIFT = 2;
+    /** The longest stretch at the end of a lifetime checked with the precise clock. */
+    static final long PRECISE_WINDOW = 100_000_000L;
 
     private static final VarHandle STATE;
     private static final VarHandle FAST_LEASES;
@@ -46,6 +48,13 @@ final class Slot {
     final long createdAt;
     /** When the slot's drawn lifetime ends ({@code System.nanoTime()} scale); only if {@link #mortal}. */
     final long expiresAt;
+    /**
+     * From when (coarse clock) lifetime checks read the precise clock: the last stretch of the
+     * lifetime, a tenth of it but at most 100 ms. Until then a coarse reading, even one lagging
+     * by less than that stretch, cannot be past the expiry; within it, one nanoTime() per check
+     * keeps the ceiling exact.
+     */
+    final long preciseFrom;
     final boolean mortal;
 
     /** Sequence and state, see the class comment. */
@@ -66,6 +75,7 @@ final class Slot {
         this.createdAt = createdAt;
         this.mortal = lifetimeNanos > 0;
         this.expiresAt = mortal ? createdAt + lifetimeNanos : 0;
+        this.preciseFrom = expiresAt - Math.max(CoarseClock.SLACK_NANOS, Math.min(lifetimeNanos / 10, PRECISE_WINDOW));
         this.idleSince = CoarseClock.now();
         this.state = initialState;
     }
@@ -107,9 +117,9 @@ final class Slot {
         return -1;
     }
 
-    /** Whether its lifetime has ended by the given coarse reading. */
+    /** Whether its lifetime has ended: a coarse reading first, the precise clock near the end. */
     boolean expired(long coarseNow) {
-        return mortal && coarseNow + CoarseClock.SLACK_NANOS - expiresAt >= 0;
+        return mortal && coarseNow - preciseFrom >= 0 && System.nanoTime() - expiresAt >= 0;
     }
 
     void countFastLease() {

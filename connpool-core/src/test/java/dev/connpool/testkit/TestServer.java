@@ -150,6 +150,14 @@ public final class TestServer implements AutoCloseable {
                 }
                 continue;
             }
+            if (closed) {
+                try {
+                    s.close();
+                } catch (IOException e) {
+                    // closing anyway
+                }
+                return;
+            }
             accepted.incrementAndGet();
             int now = open.incrementAndGet();
             maxOpen.accumulateAndGet(now, Math::max);
@@ -235,8 +243,8 @@ public final class TestServer implements AutoCloseable {
     public void close() throws IOException {
         closed = true;
         server.close();
-        finAll();
         join(acceptor);
+        finAll();
         List<Thread> copy;
         synchronized (handlers) {
             copy = new ArrayList<>(handlers);

@@ -1,0 +1,172 @@
+package dev.connpool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.connpool.testkit.Await;
+import dev.connpool.testkit.NoPoolThreads;
+import dev.connpool.testkit.TestServer;
+import java.io.IOException;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** DESIGN §4 close(): idle, in-use and waiting parties; idempotent; counters kept. */
+@Timeout(30)
+@ExtendWith(NoPoolThreads.class)
+class CloseTest {
+
+    private TestServer server;
+
+    @BeforeEach
+    void startServer() throws IOException {
+        server = TestServer.echo();
+    }
+
+    @AfterEach
+    void stopServer() throws IOException {
+        server.close();
+    }
+
+    private ConnPool pool(String name, int min, int max) throws IOException {
+        return ConnPool.create(name, ConnPoolConfig.builder().minSize(min).maxSize(max)
+                .evictInterval(Duration.ofMillis(50)).build(),
+                ConnectionFactory.tcp(server.host(), server.port(), Duration.ofSeconds(5)));
+    }
+
+    @Test
+    void closeWithIdleInUseAndWaitingParties() throws Exception {
+        ConnPool pool = pool("parties", 3, 3);
+        server.awaitOpen(3, Duration.ofSeconds(5));
+        PooledConnection inUse1 = pool.get();
+        PooledConnection inUse2 = pool.get();
+        PooledConnection inUse3 = pool.get();
+        CompletableFuture<Throwable> waiter = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                pool.get(Duration.ofSeconds(20)).close();
+                waiter.complete(null);
+            } catch (Throwable e) {
+                waiter.complete(e);
+            }
+        });
+        t.start();
+        Await.until(() -> pool.stats().waiters() == 1, Duration.ofSeconds(5), "waiter queued");
+        inUse3.close(); // handed to the waiter... which then holds it
+        Await.until(() -> pool.stats().waiters() == 0, Duration.ofSeconds(5), "waiter served");
+        t.join(5_000);
+        // now: two in use by us, one idle (the waiter returned it)
+        assertThat(pool.stats().available()).isEqualTo(1);
+        Thread second = new Thread(() -> {
+            try {
+                pool.get(Duration.ofSeconds(20));
+                waiter.obtrudeValue(null);
+            } catch (Throwable e) {
+                waiter.obtrudeValue(e);
+            }
+        });
+        PooledConnection idleTaker = pool.get(); // all three in use now
+        second.start();
+        Await.until(() -> pool.stats().waiters() == 1, Duration.ofSeconds(5), "second waiter queued");
+        idleTaker.close(); // handed to the second waiter, which keeps it
+        Await.until(() -> pool.stats().waiters() == 0, Duration.ofSeconds(5), "second waiter served");
+        second.join(5_000);
+
+        // a third party waits when we close
+        CompletableFuture<Throwable> closedWaiter = new CompletableFuture<>();
+        Thread third = new Thread(() -> {
+            try {
+                pool.get(Duration.ofSeconds(20)).close();
+                closedWaiter.complete(null);
+            } catch (Throwable e) {
+                closedWaiter.complete(e);
+            }
+        });
+        third.start();
+        Await.until(() -> pool.stats().waiters() == 1, Duration.ofSeconds(5), "third waiter queued");
+
+        pool.close();
+        assertThat(closedWaiter.get(5, TimeUnit.SECONDS)).isInstanceOf(PoolClosedException.class);
+        // in use: still open until returned
+        assertThat(inUse1.socket().isClosed()).isFalse();
+        assertThat(server.open()).isEqualTo(3);
+        inUse1.close();
+        inUse2.close();
+        assertThat(server.open()).isLessThanOrEqualTo(3);
+        Await.until(() -> server.open() == 1, Duration.ofSeconds(5), "two returned and closed");
+        // the second waiter's connection is still lent and never comes back: close with no grace forces it
+        assertThat(pool.close(Duration.ZERO)).isFalse();
+        server.awaitOpen(0, Duration.ofSeconds(5));
+        assertThat(pool.stats().closed()).isEqualTo(pool.stats().created());
+        third.join(5_000);
+    }
+
+    @Test
+    void idleConnectionsCloseAtOnceAndGetFailsAfterClose() throws Exception {
+        ConnPool pool = pool("idle-close", 2, 4);
+        server.awaitOpen(2, Duration.ofSeconds(5));
+        pool.close();
+        server.awaitOpen(0, Duration.ofSeconds(5));
+        assertThat(pool.isClosed()).isTrue();
+        assertThatThrownBy(pool::get).isInstanceOf(PoolClosedException.class).hasMessageContaining("idle-close");
+        PoolStats s = pool.stats();
+        assertThat(s.shutdownClosed()).isEqualTo(2);
+        assertThat(s.created()).isEqualTo(2);
+        assertThat(s.size()).isZero();
+        pool.close(); // idempotent
+        assertThat(pool.stats()).isEqualTo(s); // counters kept, not reset
+    }
+
+    @Test
+    void aConnectionReturnedAfterCloseIsClosedOnceAndCountedOnce() throws Exception {
+        ConnPool pool = pool("return-after", 0, 2);
+        PooledConnection c = pool.get();
+        Socket s = c.socket();
+        pool.close();
+        assertThat(s.isClosed()).isFalse();
+        c.close();
+        c.close();
+        assertThat(s.isClosed()).isTrue();
+        server.awaitOpen(0, Duration.ofSeconds(5));
+        PoolStats stats = pool.stats();
+        assertThat(stats.shutdownClosed()).isEqualTo(1);
+        assertThat(stats.closed()).isEqualTo(stats.created() - stats.size());
+    }
+
+    @Test
+    void graceWaitsForReturnsThenClosesTheRest() throws Exception {
+        ConnPool pool = pool("grace", 0, 2);
+        PooledConnection returned = pool.get();
+        PooledConnection kept = pool.get();
+        CompletableFuture<Boolean> closing = CompletableFuture.supplyAsync(() -> pool.close(Duration.ofMillis(500)));
+        Await.until(pool::isClosed, Duration.ofSeconds(5), "closing begun");
+        returned.close();
+        long start = System.nanoTime();
+        assertThat(closing.get(5, TimeUnit.SECONDS)).isFalse(); // one never came back
+        assertThat(kept.socket().isClosed()).isTrue();
+        server.awaitOpen(0, Duration.ofSeconds(5));
+        kept.close(); // late return: nothing more happens
+        PoolStats s = pool.stats();
+        assertThat(s.shutdownClosed()).isEqualTo(2);
+        assertThat(s.size()).isZero();
+        assertThat(s.closed()).isEqualTo(s.created());
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(2));
+    }
+
+    @Test
+    void graceReturnsTrueWhenEverythingCameBack() throws Exception {
+        ConnPool pool = pool("grace-ok", 0, 2);
+        PooledConnection c = pool.get();
+        CompletableFuture<Boolean> closing = CompletableFuture.supplyAsync(() -> pool.close(Duration.ofSeconds(5)));
+        Await.until(pool::isClosed, Duration.ofSeconds(5), "closing begun");
+        c.close();
+        assertThat(closing.get(5, TimeUnit.SECONDS)).isTrue();
+        server.awaitOpen(0, Duration.ofSeconds(5));
+    }
+}

@@ -1,0 +1,67 @@
+package dev.connpool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+
+import java.time.Duration;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** ConnPoolConfig: defaults, and an error naming the field and the rule for every broken rule. */
+class ConnPoolConfigTest {
+
+    @Test
+    void defaults() {
+        ConnPoolConfig c = ConnPoolConfig.builder().maxSize(5).build();
+        assertThat(c.minSize()).isZero();
+        assertThat(c.maxSize()).isEqualTo(5);
+        assertThat(c.increment()).isEqualTo(1);
+        assertThat(c.idleTimeout()).isZero();
+        assertThat(c.maxLifetime()).isZero();
+        assertThat(c.healthCheck()).isSameAs(HealthCheck.liveness());
+        assertThat(c.evictInterval()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(c.acquireTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(c.maxWaiters()).isEqualTo(ConnPoolConfig.UNBOUNDED_WAITERS);
+        assertThat(c.failFast()).isTrue();
+        assertThat(c.toBuilder().build()).isEqualTo(c).hasSameHashCodeAs(c);
+        assertThat(c.toString()).contains("maxSize=5", "healthCheck=liveness", "maxWaiters=unbounded");
+    }
+
+    static java.util.stream.Stream<Arguments> brokenRules() {
+        return java.util.stream.Stream.of(
+                rule(b -> b.maxSize(0), "maxSize must be greater than 0 (was 0)"),
+                rule(b -> b.maxSize(-3), "maxSize must be greater than 0 (was -3)"),
+                rule(b -> b.minSize(-1), "minSize must be 0 or more (was -1)"),
+                rule(b -> b.minSize(11), "minSize must not exceed maxSize (10) (was 11)"),
+                rule(b -> b.increment(0), "increment must be between 1 and maxSize (10) (was 0)"),
+                rule(b -> b.increment(11), "increment must be between 1 and maxSize (10) (was 11)"),
+                rule(b -> b.idleTimeout(Duration.ofSeconds(-1)), "idleTimeout must not be negative (was PT-1S)"),
+                rule(b -> b.idleTimeout(null), "idleTimeout must not be null"),
+                rule(b -> b.maxLifetime(Duration.ofMillis(-5)), "maxLifetime must not be negative (was PT-0.005S)"),
+                rule(b -> b.acquireTimeout(Duration.ofSeconds(-2)), "acquireTimeout must not be negative (was PT-2S)"),
+                rule(b -> b.healthCheck(null), "healthCheck must not be null (use HealthCheck.none())"),
+                rule(b -> b.evictInterval(null), "evictInterval must not be null (use Duration.ZERO to disable)"),
+                rule(b -> b.maxWaiters(-1), "maxWaiters must be 0 or more (was -1)"));
+    }
+
+    private static Arguments rule(UnaryOperator<ConnPoolConfig.Builder> breakIt, String message) {
+        return Arguments.of(breakIt, message);
+    }
+
+    @ParameterizedTest
+    @MethodSource("brokenRules")
+    void everyBrokenRuleIsNamed(UnaryOperator<ConnPoolConfig.Builder> breakIt, String message) {
+        ConnPoolConfig.Builder b = ConnPoolConfig.builder().maxSize(10);
+        assertThatIllegalArgumentException().isThrownBy(() -> breakIt.apply(b).build())
+                .withMessageStartingWith(message);
+    }
+
+    @Test
+    void aNegativeOrZeroEvictIntervalDisablesTheEvictor() {
+        assertThat(ConnPoolConfig.builder().maxSize(1).evictInterval(Duration.ofSeconds(-1)).build().evictInterval())
+                .isNegative();
+    }
+}

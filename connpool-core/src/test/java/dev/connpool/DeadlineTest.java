@@ -1,0 +1,159 @@
+package dev.connpool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.connpool.testkit.Await;
+import dev.connpool.testkit.HangingServer;
+import dev.connpool.testkit.NoPoolThreads;
+import dev.connpool.testkit.TestServer;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** DESIGN §4 get: one deadline bounds everything; failures before it only when certain. */
+@Timeout(30)
+@ExtendWith(NoPoolThreads.class)
+class DeadlineTest {
+
+    /** Scheduling slack allowed past a deadline on a busy 2-core CI machine. */
+    private static final Duration SLACK = Duration.ofMillis(700);
+
+    @Test
+    void theDeadlineHoldsWhileAConnectHangs() throws Exception {
+        try (HangingServer hanging = new HangingServer();
+             ConnPool pool = ConnPool.create("hanging", ConnPoolConfig.builder().maxSize(2).build(),
+                     ConnectionFactory.tcp("127.0.0.1", hanging.port(), Duration.ofSeconds(20)))) {
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> pool.get(Duration.ofMillis(300)))
+                    .isInstanceOf(AcquireTimeoutException.class)
+                    .hasMessageContaining("hanging")
+                    .hasMessageContaining("connecting=1");
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+            assertThat(took).isBetween(Duration.ofMillis(300), Duration.ofMillis(300).plus(SLACK));
+            assertThat(pool.stats().timeouts()).isEqualTo(1);
+            // close() aborts the hanging connect instead of waiting 20 s for it
+            long closeStart = System.nanoTime();
+            pool.close();
+            assertThat(Duration.ofNanos(System.nanoTime() - closeStart)).isLessThan(Duration.ofSeconds(5));
+        }
+    }
+
+    @Test
+    void theDeadlineHoldsAtMaxSize() throws Exception {
+        try (TestServer server = TestServer.echo();
+             ConnPool pool = ConnPool.create("full", ConnPoolConfig.builder().maxSize(1).build(),
+                     ConnectionFactory.tcp(server.host(), server.port(), Duration.ofSeconds(5)))) {
+            try (PooledConnection held = pool.get()) {
+                long start = System.nanoTime();
+                AcquireTimeoutException e = org.junit.jupiter.api.Assertions.assertThrows(
+                        AcquireTimeoutException.class, () -> pool.get(Duration.ofMillis(200)));
+                Duration took = Duration.ofNanos(System.nanoTime() - start);
+                assertThat(took).isBetween(Duration.ofMillis(200), Duration.ofMillis(200).plus(SLACK));
+                assertThat(e.stats().active()).isEqualTo(1);
+                assertThat(e.getMessage()).contains("'full'", "200 ms", "active=1");
+                assertThat(held.socket().isClosed()).isFalse();
+            }
+            // a zero timeout fails at once when nothing is idle, and succeeds when something is
+            try (PooledConnection held = pool.get()) {
+                assertThatThrownBy(() -> pool.get(Duration.ZERO)).isInstanceOf(AcquireTimeoutException.class);
+            }
+            try (PooledConnection again = pool.get(Duration.ZERO)) {
+                assertThat(again).isNotNull();
+            }
+        }
+    }
+
+    @Test
+    void aFailedConnectFailsTheCallerAtOnceWithTheCause() throws Exception {
+        int closedPort;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closedPort = s.getLocalPort();
+        }
+        try (ConnPool pool = ConnPool.create("refused", ConnPoolConfig.builder().maxSize(2).build(),
+                ConnectionFactory.tcp("127.0.0.1", closedPort, Duration.ofSeconds(5)))) {
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> pool.get(Duration.ofSeconds(20)))
+                    .isInstanceOf(ConnectFailedException.class)
+                    .hasMessageContaining("refused")
+                    .hasCauseInstanceOf(ConnectException.class);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+            PoolStats s = pool.stats();
+            assertThat(s.connectFailures()).isEqualTo(1);
+            assertThat(s.size()).isZero();
+            assertThat(s.connecting()).isZero();
+            assertThat(pool.lastConnectFailure()).containsInstanceOf(ConnectException.class);
+        }
+    }
+
+    @Test
+    void anInterruptedWaiterGetsInterruptedIOExceptionAndKeepsItsFlag() throws Exception {
+        try (TestServer server = TestServer.echo();
+             ConnPool pool = ConnPool.create("interrupt", ConnPoolConfig.builder().maxSize(1).build(),
+                     ConnectionFactory.tcp(server.host(), server.port(), Duration.ofSeconds(5)))) {
+            PooledConnection held = pool.get();
+            AtomicReference<Throwable> thrown = new AtomicReference<>();
+            AtomicBoolean flagKept = new AtomicBoolean();
+            Thread waiter = new Thread(() -> {
+                try {
+                    pool.get(Duration.ofSeconds(20)).close();
+                } catch (Throwable t) {
+                    thrown.set(t);
+                    flagKept.set(Thread.currentThread().isInterrupted());
+                }
+            });
+            waiter.start();
+            Await.until(() -> pool.stats().waiters() == 1, Duration.ofSeconds(5), "waiter queued");
+            waiter.interrupt();
+            waiter.join(5_000);
+            assertThat(waiter.isAlive()).isFalse();
+            assertThat(thrown.get()).isInstanceOf(InterruptedIOException.class).hasMessageContaining("interrupt");
+            assertThat(flagKept).isTrue();
+            assertThat(pool.stats().waiters()).isZero();
+            // the connection it was waiting for is not lost
+            held.close();
+            try (PooledConnection c = pool.get(Duration.ofSeconds(1))) {
+                assertThat(c).isNotNull();
+            }
+            assertThat(pool.stats().created()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aThreadInterruptedWhileItsConnectHangsLeavesAtOnceAndTheRoomIsNotLost() throws Exception {
+        try (HangingServer hanging = new HangingServer();
+             ConnPool pool = ConnPool.create("interrupt-connect", ConnPoolConfig.builder().maxSize(1).build(),
+                     ConnectionFactory.tcp("127.0.0.1", hanging.port(), Duration.ofMillis(500)))) {
+            CompletableFuture<Throwable> result = new CompletableFuture<>();
+            Thread caller = new Thread(() -> {
+                try {
+                    pool.get(Duration.ofSeconds(20)).close();
+                    result.complete(null);
+                } catch (Throwable t) {
+                    result.complete(t);
+                }
+            });
+            caller.start();
+            Await.until(() -> pool.stats().connecting() == 1, Duration.ofSeconds(5), "connect started");
+            long start = System.nanoTime();
+            caller.interrupt();
+            assertThat(result.get(5, TimeUnit.SECONDS)).isInstanceOf(InterruptedIOException.class);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(400));
+            // the connect times out on its own and frees the room
+            Await.until(() -> pool.stats().connecting() == 0, Duration.ofSeconds(5), "connect ended");
+            assertThat(pool.stats().connectFailures()).isEqualTo(1);
+            assertThat(pool.stats().size()).isZero();
+            caller.join(5_000);
+        }
+    }
+}

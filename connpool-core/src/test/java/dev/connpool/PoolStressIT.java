@@ -1,0 +1,158 @@
+package dev.connpool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.connpool.testkit.CountingServer;
+import dev.connpool.testkit.NoPoolThreads;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.ConnectException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The stress test of the invariants: 64 threads share a pool of 8 over real loopback sockets,
+ * with a factory that fails a fifth of its connects, callers that mark connections unusable at
+ * random, a health check that fails at random, short lifetimes and idle timeouts, and a close()
+ * while all of it runs. Sockets are counted on the server side.
+ */
+@Timeout(180)
+@ExtendWith(NoPoolThreads.class)
+class PoolStressIT {
+
+    private static final int THREADS = 64;
+    private static final int MAX = 8;
+    private static final int OPS = 2500;
+    private static final Duration TIMEOUT = Duration.ofMillis(50);
+    /** Scheduling slack past a deadline: 65 busy threads on 2 cores. */
+    private static final Duration SLACK = Duration.ofSeconds(1);
+
+    @Test
+    void sixtyFourThreadsOnEightConnectionsWithFaultsKeepEveryInvariant() throws Exception {
+        try (CountingServer server = new CountingServer()) {
+            ConnectionFactory tcp = ConnectionFactory.tcp("127.0.0.1", server.port(), Duration.ofSeconds(5));
+            LongAdder refused = new LongAdder();
+            ConnectionFactory flaky = () -> {
+                if (ThreadLocalRandom.current().nextInt(5) == 0) {
+                    refused.increment();
+                    throw new ConnectException("refused by the test (one in five)");
+                }
+                return CountingServer.lingering(tcp.create());
+            };
+            HealthCheck sometimes = socket -> {
+                HealthCheck.liveness().check(socket);
+                if (ThreadLocalRandom.current().nextInt(50) == 0) {
+                    throw new IOException("failed by the test (one in fifty)");
+                }
+            };
+            ConnPool pool = ConnPool.create("stress", ConnPoolConfig.builder().minSize(2).maxSize(MAX).increment(2)
+                    .idleTimeout(Duration.ofMillis(20)).maxLifetime(Duration.ofMillis(200))
+                    .evictInterval(Duration.ofMillis(10)).healthCheck(sometimes).failFast(false).build(), flaky);
+
+            LongAdder served = new LongAdder();
+            LongAdder timedOut = new LongAdder();
+            LongAdder connectFailed = new LongAdder();
+            LongAdder closedFailures = new LongAdder();
+            AtomicLong worstOverrun = new AtomicLong();
+            Map<Class<?>, LongAdder> unexpected = new ConcurrentHashMap<>();
+            List<Throwable> examples = new CopyOnWriteArrayList<>();
+            AtomicBoolean closing = new AtomicBoolean();
+            CountDownLatch halfway = new CountDownLatch(THREADS);
+
+            InvariantsTest.onThreads(THREADS, Duration.ofSeconds(150), () -> {
+                ThreadLocalRandom r = ThreadLocalRandom.current();
+                byte[] out = new byte[1];
+                for (int i = 0; i < OPS; i++) {
+                    if (i == OPS / 2) {
+                        halfway.countDown();
+                    }
+                    long start = System.nanoTime();
+                    PooledConnection c;
+                    try {
+                        c = pool.get(TIMEOUT);
+                    } catch (AcquireTimeoutException e) {
+                        timedOut.increment();
+                        continue;
+                    } catch (ConnectFailedException e) {
+                        connectFailed.increment();
+                        continue;
+                    } catch (PoolClosedException e) {
+                        if (!closing.get()) {
+                            examples.add(e);
+                        }
+                        closedFailures.increment();
+                        return;
+                    } finally {
+                        // the deadline bounds get(), whatever its outcome
+                        long over = System.nanoTime() - start - TIMEOUT.toNanos();
+                        worstOverrun.accumulateAndGet(over, Math::max);
+                    }
+                    served.increment();
+                    try (PooledConnection lease = c) {
+                        if (r.nextInt(4) == 0) {
+                            // a real round trip now and then
+                            OutputStream o = lease.getOutputStream();
+                            InputStream in = lease.getInputStream();
+                            out[0] = (byte) i;
+                            o.write(out);
+                            if (in.read() != (out[0] & 0xff)) {
+                                throw new AssertionError("echo mismatch: the socket was shared");
+                            }
+                        }
+                        if (r.nextInt(20) == 0) {
+                            lease.markUnusable();
+                        }
+                    } catch (IOException e) {
+                        // the close() below may close a lent socket under its user; nothing else may fail
+                        if (!closing.get()) {
+                            unexpected.computeIfAbsent(e.getClass(), k -> new LongAdder()).increment();
+                            examples.add(e);
+                        }
+                    }
+                }
+            }, () -> {
+                // the closer: waits until every worker is halfway, then closes under their feet
+                if (halfway.await(120, TimeUnit.SECONDS)) {
+                    closing.set(true);
+                    pool.close();
+                }
+            });
+
+            assertThat(examples).isEmpty();
+            assertThat(unexpected).isEmpty();
+            assertThat(server.maxOpen()).as("most sockets open at once, server side").isLessThanOrEqualTo(MAX);
+            server.awaitOpen(0, Duration.ofSeconds(10));
+            assertThat(Duration.ofNanos(worstOverrun.get())).as("worst overrun of a deadline").isLessThan(SLACK);
+            assertThat(served.sum()).isGreaterThan(THREADS * OPS / 4);
+            assertThat(timedOut.sum()).isGreaterThan(0);
+            assertThat(refused.sum()).isGreaterThan(0);
+            assertThat(closedFailures.sum()).isGreaterThan(0);
+
+            PoolStats s = pool.stats();
+            assertThat(s.size()).isZero();
+            assertThat(s.active()).isZero();
+            assertThat(s.successes()).isEqualTo(served.sum());
+            assertThat(s.timeouts()).isEqualTo(timedOut.sum());
+            assertThat(s.requests()).isGreaterThanOrEqualTo(served.sum() + timedOut.sum() + connectFailed.sum());
+            assertThat(s.closed()).isEqualTo(s.created());
+            assertThat(s.created()).isEqualTo(server.accepted());
+            assertThat(s.connectFailures()).isEqualTo(refused.sum());
+            assertThat(s.pingFailed()).isGreaterThan(0);
+            assertThat(s.unusableClosed()).isGreaterThan(0);
+            assertThat(s.lifetimeClosed() + s.idleClosed()).isGreaterThan(0);
+        }
+    }
+}

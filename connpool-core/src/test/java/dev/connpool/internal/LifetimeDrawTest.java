@@ -1,0 +1,54 @@
+package dev.connpool.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.connpool.ConnPoolConfig;
+import dev.connpool.HealthCheck;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.LongSummaryStatistics;
+import org.junit.jupiter.api.Test;
+
+/** The lifetime jitter: uniform in [0.9, 1.0] × maxLifetime, never above the ceiling. */
+class LifetimeDrawTest {
+
+    @Test
+    void lifetimesAreDrawnUniformlyBelowTheCeiling() {
+        Duration max = Duration.ofMinutes(5);
+        PoolEngine engine = new PoolEngine("draw", ConnPoolConfig.builder().maxSize(1).maxLifetime(max)
+                .healthCheck(HealthCheck.none()).evictInterval(Duration.ZERO).build(), Socket::new);
+        try {
+            long ceiling = max.toNanos();
+            long floor = ceiling - ceiling / 10;
+            LongSummaryStatistics stats = new LongSummaryStatistics();
+            int[] deciles = new int[10];
+            int n = 100_000;
+            for (int i = 0; i < n; i++) {
+                long l = engine.drawLifetime();
+                stats.accept(l);
+                deciles[(int) Math.min(9, (l - floor) * 10 / (ceiling - floor))]++;
+            }
+            assertThat(stats.getMin()).isGreaterThanOrEqualTo(floor);
+            assertThat(stats.getMax()).isLessThanOrEqualTo(ceiling);
+            // spread over the whole range, evenly: each tenth of it gets about a tenth of the draws
+            assertThat(stats.getMin()).isLessThan(floor + (ceiling - floor) / 100);
+            assertThat(stats.getMax()).isGreaterThan(ceiling - (ceiling - floor) / 100);
+            for (int d : deciles) {
+                assertThat(d).isBetween(n / 10 - n / 50, n / 10 + n / 50);
+            }
+        } finally {
+            engine.close(-1);
+        }
+    }
+
+    @Test
+    void noLifetimeWhenDisabled() {
+        PoolEngine engine = new PoolEngine("immortal", ConnPoolConfig.builder().maxSize(1)
+                .healthCheck(HealthCheck.none()).evictInterval(Duration.ZERO).build(), Socket::new);
+        try {
+            assertThat(engine.drawLifetime()).isZero();
+        } finally {
+            engine.close(-1);
+        }
+    }
+}
