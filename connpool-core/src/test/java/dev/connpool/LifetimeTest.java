@@ -78,22 +78,27 @@ class LifetimeTest {
 
     @Test
     void noConnectionIsEverLentPastItsLifetime() throws Exception {
-        Duration max = Duration.ofMillis(200);
+        // the lifetime checks read the precise clock for the last tenth of a lifetime, so this holds
+        // even on a machine loaded enough to delay the coarse clock by tens of milliseconds
+        Duration max = Duration.ofMillis(600);
         try (ConnPool pool = ConnPool.create("ceiling", ConnPoolConfig.builder().maxSize(2).maxLifetime(max)
                 .evictInterval(Duration.ZERO).healthCheck(HealthCheck.none()).build(), recording())) {
-            long end = System.nanoTime() + Duration.ofMillis(1500).toNanos();
+            long end = System.nanoTime() + Duration.ofMillis(2500).toNanos();
             long worst = 0;
             int leases = 0;
             while (System.nanoTime() < end) {
+                // the check inside get() happens after this reading, so the connection was at least
+                // this old when it passed: a sound lower bound, immune to being descheduled after get()
+                long before = System.nanoTime();
                 try (PooledConnection c = pool.get()) {
-                    long age = System.nanoTime() - openedAt.get(c.socket());
+                    long age = before - openedAt.get(c.socket());
                     worst = Math.max(worst, age);
                     leases++;
                 }
             }
             assertThat(Duration.ofNanos(worst)).isLessThanOrEqualTo(max);
             assertThat(leases).isGreaterThan(100);
-            assertThat(pool.stats().lifetimeClosed()).isGreaterThanOrEqualTo(5);
+            assertThat(pool.stats().lifetimeClosed()).isGreaterThanOrEqualTo(3);
         }
     }
 

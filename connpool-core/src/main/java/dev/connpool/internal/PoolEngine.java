@@ -800,7 +800,8 @@ public final class PoolEngine {
                     closeIt = true;
                 } else {
                     Waiter w = target != null ? target : waiters.head();
-                    Slot s = new Slot(socket, t0 + took, drawLifetime(), Slot.state(1, Slot.BORROWED));
+                    // lifetimes count from before the connect: the ceiling holds whatever the connect took
+                    Slot s = new Slot(socket, t0, drawLifetime(), Slot.state(1, Slot.BORROWED));
                     registerLocked(s);
                     if (w != null) {
                         dequeueLocked(w);

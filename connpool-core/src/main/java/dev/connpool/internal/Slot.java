@@ -29,7 +29,7 @@ final class Slot {
     static final long MASK = 3;
     static final int SEQ_SHIFT = 2;
     /** The longest stretch at the end of a lifetime checked with the precise clock. */
-    static final long PRECISE_WINDOW = 100_000_000L;
+    static final long PRECISE_WINDOW = 1_000_000_000L;
 
     private static final VarHandle STATE;
     private static final VarHandle FAST_LEASES;
@@ -50,9 +50,10 @@ final class Slot {
     final long expiresAt;
     /**
      * From when (coarse clock) lifetime checks read the precise clock: the last stretch of the
-     * lifetime, a tenth of it but at most 100 ms. Until then a coarse reading, even one lagging
+     * lifetime, a tenth of it but at most a second. Until then a coarse reading, even one lagging
      * by less than that stretch, cannot be past the expiry; within it, one nanoTime() per check
-     * keeps the ceiling exact.
+     * keeps the ceiling exact. With a 5 minute lifetime that is one get in 300 paying for a
+     * clock read, and the ceiling holds unless the clock thread is starved for a whole second.
      */
     final long preciseFrom;
     final boolean mortal;
