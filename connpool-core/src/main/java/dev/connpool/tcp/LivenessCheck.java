@@ -98,8 +98,9 @@ public final class LivenessCheck implements HealthCheck {
         if (pending == 0) {
             return;
         }
-        // records arrived: let TLS process the complete ones without blocking; post-handshake
-        // messages (TLS 1.3 session tickets) vanish, application data or close_notify show
+        // records arrived: let TLS process the whole ones without blocking (PeekableSocket hands
+        // it no partial record); post-handshake messages (TLS 1.3 session tickets) vanish,
+        // application data or close_notify show
         raw.checking = true;
         try {
             byte[] b = new byte[1];

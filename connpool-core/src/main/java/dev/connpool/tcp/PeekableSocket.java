@@ -1,6 +1,5 @@
 package dev.connpool.tcp;
 
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -8,9 +7,11 @@ import java.net.InetAddress;
 import java.net.Socket;
 import java.net.SocketAddress;
 import java.net.SocketException;
+import java.net.SocketOption;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
+import java.util.Set;
 
 /**
  * The plain socket under a pooled TLS socket: a channel-backed socket whose input can be peeked
@@ -18,9 +19,13 @@ import java.nio.channels.SocketChannel;
  * the TLS layer above, so the liveness check can look below TLS (for FIN, RST or pending records)
  * and then let TLS consume pending records (session tickets) on its own terms.
  *
- * <p>While {@linkplain #checking checking}, the input stream hands out only complete TLS records
- * that are already buffered and reports a timeout instead of blocking, so the TLS layer stops at
- * a record boundary and stays usable.
+ * <p>While {@linkplain #checking checking}, the input stream hands out only buffered bytes that
+ * end on a TLS record boundary ({@link TlsRecords} follows where TLS stands) and reports a timeout
+ * instead of blocking, so the TLS layer stops between records and stays usable.
+ *
+ * <p>While a {@linkplain #readDeadline(long) read deadline} is set (during the handshake), every
+ * read from the network is bounded by the time left, so the handshake as a whole is bounded, not
+ * each read of it.
  */
 final class PeekableSocket extends Socket {
 
@@ -30,8 +35,11 @@ final class PeekableSocket extends Socket {
     private final SocketChannel channel;
     private final Socket socket;
     private final InputStream in;
+    private final TlsRecords records = new TlsRecords();
     private ByteBuffer buffered; // read mode: position..limit are pending bytes
     private boolean eof;
+    private boolean hasReadDeadline;
+    private long readDeadline; // System.nanoTime() by which reads must end, if hasReadDeadline
     boolean checking;
 
     PeekableSocket(SocketChannel channel) throws IOException {
@@ -70,18 +78,24 @@ final class PeekableSocket extends Socket {
         return pending == 0 && eof ? -1 : pending;
     }
 
-    /** The end (exclusive) of the complete TLS records at the start of the buffer. */
-    private int completeRecordsEnd() {
-        int p = buffered.position();
-        int limit = buffered.limit();
-        while (limit - p >= 5) {
-            int len = ((buffered.get(p + 3) & 0xff) << 8) | (buffered.get(p + 4) & 0xff);
-            if (limit - p - 5 < len) {
-                break;
-            }
-            p += 5 + len;
-        }
-        return p;
+    /**
+     * Bounds every read from the network until {@link #clearReadDeadline()}.
+     *
+     * @param deadline a {@link System#nanoTime()} value
+     */
+    void readDeadline(long deadline) {
+        this.readDeadline = deadline;
+        this.hasReadDeadline = true;
+    }
+
+    /**
+     * Ends the bound of {@link #readDeadline(long)}; reads block without a timeout again.
+     *
+     * @throws SocketException if the socket is closed
+     */
+    void clearReadDeadline() throws SocketException {
+        hasReadDeadline = false;
+        socket.setSoTimeout(0);
     }
 
     private final class Input extends InputStream {
@@ -104,22 +118,33 @@ final class PeekableSocket extends Socket {
             if (len == 0) {
                 return 0;
             }
+            int n = fill(b, off, len);
+            if (n > 0) {
+                records.passed(b, off, n);
+            }
+            return n;
+        }
+
+        private int fill(byte[] b, int off, int len) throws IOException {
             if (buffered != null && buffered.hasRemaining()) {
-                int end = checking ? completeRecordsEnd() : buffered.limit();
-                int n = Math.min(len, end - buffered.position());
+                int n = Math.min(len, checking ? records.wholeRecords(buffered) : buffered.remaining());
                 if (n > 0) {
                     buffered.get(b, off, n);
                     return n;
                 }
             }
-            if (checking) {
-                if (eof) {
-                    return -1;
-                }
-                throw new SocketTimeoutException("no complete record buffered");
-            }
             if (eof) {
                 return -1;
+            }
+            if (checking) {
+                throw new SocketTimeoutException("no whole TLS record buffered");
+            }
+            if (hasReadDeadline) {
+                long left = readDeadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new SocketTimeoutException("TLS handshake timed out");
+                }
+                socket.setSoTimeout((int) Math.max(1, Math.min(Integer.MAX_VALUE, left / 1_000_000)));
             }
             return socketIn.read(b, off, len);
         }
@@ -337,13 +362,26 @@ final class PeekableSocket extends Socket {
         return socket.getReuseAddress();
     }
 
+    // the option API must reach the real socket too: Socket's own would create a second,
+    // unconnected socket behind this one and set options there
+    @Override
+    public <T> Socket setOption(SocketOption<T> name, T value) throws IOException {
+        socket.setOption(name, value);
+        return this;
+    }
+
+    @Override
+    public <T> T getOption(SocketOption<T> name) throws IOException {
+        return socket.getOption(name);
+    }
+
+    @Override
+    public Set<SocketOption<?>> supportedOptions() {
+        return socket.supportedOptions();
+    }
+
     @Override
     public String toString() {
         return socket.toString();
-    }
-
-    /** Thrown when the peer closed the connection below TLS. */
-    static EOFException peerClosed() {
-        return new EOFException("peer closed the connection");
     }
 }

@@ -19,6 +19,9 @@ import java.util.Objects;
  */
 public final class RequestResponseCheck implements HealthCheck {
 
+    /** How much more than the prefix a failure message shows of a wrong reply. */
+    private static final int MORE_OF_A_WRONG_REPLY = 64;
+
     private final byte[] request;
     private final byte[] expectedReplyPrefix;
     private final Duration timeout;
@@ -74,13 +77,15 @@ public final class RequestResponseCheck implements HealthCheck {
                 socket.setSoTimeout(remainingMillis(deadline));
                 int n = in.read(reply, got, reply.length - got);
                 if (n < 0) {
-                    throw new EOFException("peer closed the connection before replying");
+                    throw new EOFException("peer closed the connection before replying"
+                            + (got == 0 ? "" : " in full; got " + printable(Arrays.copyOf(reply, got))));
+                }
+                // judged as bytes come in: a wrong reply shorter than the prefix must not wait
+                // for the timeout
+                if (!Arrays.equals(reply, got, got + n, expectedReplyPrefix, got, got + n)) {
+                    throw unexpected(reply, got + n, in);
                 }
                 got += n;
-            }
-            if (!Arrays.equals(reply, expectedReplyPrefix)) {
-                throw new IOException("unexpected reply " + printable(reply) + ", expected "
-                        + printable(expectedReplyPrefix));
             }
             // the rest of a short reply (a line end, say) must not be left for the next user
             for (int left = in.available(); left > 0; left = in.available()) {
@@ -93,6 +98,27 @@ public final class RequestResponseCheck implements HealthCheck {
                 socket.setSoTimeout(previousTimeout);
             }
         }
+    }
+
+    /** Names the reply, with whatever of it has already arrived, and what was expected. */
+    private IOException unexpected(byte[] reply, int length, InputStream in) {
+        byte[] shown = Arrays.copyOf(reply, length + MORE_OF_A_WRONG_REPLY);
+        int n = length;
+        try {
+            // bytes already here come without waiting; the connection is lost anyway
+            for (int more = in.available(); more > 0 && n < shown.length; more = in.available()) {
+                int r = in.read(shown, n, Math.min(more, shown.length - n));
+                if (r <= 0) {
+                    break;
+                }
+                n += r;
+            }
+        } catch (IOException e) {
+            // show what we have
+        }
+        String truncated = n == shown.length ? "..." : "";
+        return new IOException("unexpected reply " + printable(Arrays.copyOf(shown, n)) + truncated
+                + ", expected one starting with " + printable(expectedReplyPrefix));
     }
 
     private int remainingMillis(long deadline) throws SocketTimeoutException {

@@ -138,9 +138,11 @@ public final class TcpConnector implements ConnectionFactory {
                 sslParameters.accept(params);
             }
             ssl.setSSLParameters(params);
-            ssl.setSoTimeout(remainingMillis(deadline));
+            // a deadline over all reads, not a timeout per read: a server that trickles its
+            // handshake out a byte at a time must not hold a connect past its timeout
+            raw.readDeadline(deadline);
             ssl.startHandshake();
-            ssl.setSoTimeout(0);
+            raw.clearReadDeadline();
             TlsSockets.register(ssl, raw);
             return ssl;
         } catch (IOException | RuntimeException e) {

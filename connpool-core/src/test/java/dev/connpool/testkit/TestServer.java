@@ -158,11 +158,12 @@ public final class TestServer implements AutoCloseable {
                 }
                 return;
             }
+            // listed before counted: whoever saw the count can reach the connection (finAll, ...)
+            Conn c = new Conn(s);
+            conns.add(c);
             accepted.incrementAndGet();
             int now = open.incrementAndGet();
             maxOpen.accumulateAndGet(now, Math::max);
-            Conn c = new Conn(s);
-            conns.add(c);
             Thread t = new Thread(c, "test-server-conn-" + port());
             t.setDaemon(true);
             synchronized (handlers) {
@@ -255,14 +256,7 @@ public final class TestServer implements AutoCloseable {
     }
 
     private static void join(Thread t) {
-        try {
-            t.join(10_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        if (t.isAlive()) {
-            throw new IllegalStateException("test server thread did not end: " + t);
-        }
+        Threads.join(t, Duration.ofSeconds(10));
     }
 
     /** Waits for a condition, for test code that is not about a server. */
