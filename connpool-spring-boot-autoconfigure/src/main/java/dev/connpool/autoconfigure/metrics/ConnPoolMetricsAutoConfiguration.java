@@ -1,0 +1,75 @@
+package dev.connpool.autoconfigure.metrics;
+
+import dev.connpool.ConnPool;
+import dev.connpool.autoconfigure.ConnPoolAutoConfiguration;
+import dev.connpool.autoconfigure.ConnPools;
+import dev.connpool.micrometer.ConnPoolMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import java.util.ArrayList;
+import java.util.List;
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.context.annotation.Bean;
+
+/**
+ * Auto-configuration of the meters of every pool ({@link ConnPoolMetrics}: {@code connpool.connections*},
+ * tagged {@code pool=<name>}) in every {@link MeterRegistry} of the context.
+ */
+@AutoConfiguration(after = ConnPoolAutoConfiguration.class,
+        afterName = "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration")
+@ConditionalOnClass({ ConnPool.class, MeterRegistry.class })
+@ConditionalOnBooleanProperty(name = "connpool.enabled", matchIfMissing = true)
+@ConditionalOnBean({ ConnPool.class, ConnPools.class, MeterRegistry.class })
+public final class ConnPoolMetricsAutoConfiguration {
+
+    @Bean
+    @ConditionalOnMissingBean
+    ConnPoolMeterBinder connPoolMeterBinder(ConnPools pools) {
+        return new ConnPoolMeterBinder(pools);
+    }
+
+    /**
+     * Binds a {@link ConnPoolMetrics} per pool to each registry it is given; unregisters their timers
+     * from the pools when the context closes.
+     */
+    public static final class ConnPoolMeterBinder implements MeterBinder, DisposableBean {
+
+        private final ConnPools pools;
+
+        /** The bound metrics; guarded by itself. */
+        private final List<ConnPoolMetrics> bound = new ArrayList<>();
+
+        /**
+         * Creates the binder.
+         *
+         * @param pools the pools to measure
+         */
+        public ConnPoolMeterBinder(ConnPools pools) {
+            this.pools = pools;
+        }
+
+        @Override
+        public void bindTo(MeterRegistry registry) {
+            for (ConnPool pool : pools) {
+                ConnPoolMetrics metrics = new ConnPoolMetrics(pool);
+                metrics.bindTo(registry);
+                synchronized (bound) {
+                    bound.add(metrics);
+                }
+            }
+        }
+
+        @Override
+        public void destroy() {
+            synchronized (bound) {
+                bound.forEach(ConnPoolMetrics::close);
+                bound.clear();
+            }
+        }
+    }
+}

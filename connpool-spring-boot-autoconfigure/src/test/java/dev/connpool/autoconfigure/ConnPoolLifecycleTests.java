@@ -1,0 +1,209 @@
+package dev.connpool.autoconfigure;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.connpool.ConnPool;
+import dev.connpool.PooledConnection;
+import dev.connpool.testkit.Await;
+import dev.connpool.testkit.TestServer;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.WebApplicationType;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
+import org.springframework.boot.diagnostics.FailureAnalysis;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * Pools open with the context and close with it, every socket counted on the server side; in-use
+ * connections get their grace period and no more.
+ */
+@ExtendWith({ PoolThreads.class, OutputCaptureExtension.class })
+class ConnPoolLifecycleTests {
+
+    private static final Duration WAIT = Duration.ofSeconds(10);
+
+    private TestServer server;
+    private ApplicationContextRunner runner;
+
+    @BeforeEach
+    void start() throws IOException {
+        server = TestServer.echo();
+        runner = new ApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(ConnPoolAutoConfiguration.class))
+                .withPropertyValues("connpool.defaults.host=" + server.host(),
+                        "connpool.defaults.port=" + server.port());
+    }
+
+    @AfterEach
+    void stop() throws IOException {
+        server.close();
+    }
+
+    @Test
+    void poolsOpenWithTheContextAndCloseWithIt() {
+        AtomicReference<ConfigurableApplicationContext> closed = new AtomicReference<>();
+        runner.withPropertyValues("connpool.pools.orders.min-size=3", "connpool.pools.users.min-size=2")
+                .run(context -> {
+                    // min-size connections are open once the context is
+                    assertThat(server.open()).isEqualTo(5);
+                    closed.set(context);
+                });
+        assertThat(closed.get().isActive()).isFalse();
+        server.awaitOpen(0, WAIT);
+        assertThat(server.accepted()).isEqualTo(5);
+    }
+
+    @Test
+    void closeWaitsForAConnectionInUseUntilItIsReturned() throws Exception {
+        AtomicReference<Throwable> closeFailure = new AtomicReference<>();
+        runner.withPropertyValues("connpool.pools.orders.min-size=2", "connpool.pools.orders.shutdown-grace=30s")
+                .run(ctx -> {
+                    ConnPool pool = ctx.getBean("orders", ConnPool.class);
+                    PooledConnection lease = pool.get(WAIT);
+                    server.awaitOpen(2, WAIT);
+                    Thread closer = new Thread(() -> {
+                        try {
+                            ctx.close();
+                        } catch (Throwable t) {
+                            closeFailure.set(t);
+                        }
+                    }, "test-context-closer");
+                    closer.start();
+                    try {
+                        // closing began: the idle connection is gone, the one in use is still open
+                        Await.until(pool::isClosed, WAIT, "pool closed");
+                        server.awaitOpen(1, WAIT);
+                        assertThat(closer.isAlive()).as("close waits for the connection in use").isTrue();
+                        lease.getOutputStream().write('x');
+                        assertThat(lease.getInputStream().read()).isEqualTo('x');
+                    } finally {
+                        lease.close();
+                        closer.join(WAIT.toMillis());
+                    }
+                    assertThat(closer.isAlive()).as("close returned once the connection came back").isFalse();
+                    assertThat(closeFailure.get()).isNull();
+                    server.awaitOpen(0, WAIT);
+                    assertThat(pool.stats().shutdownClosed()).isEqualTo(2);
+                });
+    }
+
+    @Test
+    void aConnectionNotReturnedWithinTheGracePeriodIsClosedUnderItsUser() {
+        runner.withPropertyValues("connpool.pools.orders.min-size=1", "connpool.pools.orders.shutdown-grace=300ms")
+                .run(context -> {
+                    ConnPool pool = context.getBean("orders", ConnPool.class);
+                    try (PooledConnection lease = pool.get(WAIT)) {
+                        long t0 = System.nanoTime();
+                        context.close();
+                        long tookMillis = (System.nanoTime() - t0) / 1_000_000;
+                        assertThat(tookMillis).as("close waited for the grace period").isGreaterThanOrEqualTo(250);
+                        server.awaitOpen(0, WAIT);
+                        assertThat(lease.socket().isClosed()).isTrue();
+                    }
+                });
+    }
+
+    @Test
+    void poolsShareOneShutdownDeadline() {
+        runner.withPropertyValues("connpool.pools.a.min-size=1", "connpool.pools.a.shutdown-grace=1s",
+                        "connpool.pools.b.min-size=1", "connpool.pools.b.shutdown-grace=1s",
+                        "connpool.pools.c.min-size=1", "connpool.pools.c.shutdown-grace=1s")
+                .run(context -> {
+                    PooledConnection a = context.getBean("a", ConnPool.class).get(WAIT);
+                    PooledConnection b = context.getBean("b", ConnPool.class).get(WAIT);
+                    PooledConnection c = context.getBean("c", ConnPool.class).get(WAIT);
+                    try {
+                        long t0 = System.nanoTime();
+                        context.close();
+                        long tookMillis = (System.nanoTime() - t0) / 1_000_000;
+                        // closed side by side: about one grace period, not three
+                        assertThat(tookMillis).isBetween(900L, 2_900L);
+                        server.awaitOpen(0, WAIT);
+                    } finally {
+                        a.close();
+                        b.close();
+                        c.close();
+                    }
+                });
+    }
+
+    @Test
+    void aFailedStartupClosesThePoolsAlreadyOpen() {
+        runner.withPropertyValues("connpool.pools.orders.min-size=2")
+                .withUserConfiguration(FailsAfterOrders.class)
+                .run(context -> {
+                    assertThat(context).hasFailed();
+                    assertThat(context).getFailure().hasStackTraceContaining("no luck");
+                    // orders was open (the failing bean needed it) and is closed again
+                    assertThat(server.accepted()).isEqualTo(2);
+                    server.awaitOpen(0, WAIT);
+                });
+    }
+
+    @Test
+    void aBackendDownAtStartupFailsItUnlessFailFastIsOff() throws Exception {
+        int closedPort = Ports.closed();
+        runner.withPropertyValues("connpool.pools.orders.port=" + closedPort, "connpool.pools.orders.min-size=1",
+                        "connpool.pools.orders.connect-timeout=2s")
+                .run(context -> {
+                    assertThat(context).hasFailed();
+                    assertThat(context).getFailure().hasRootCauseInstanceOf(java.net.ConnectException.class);
+                    FailureAnalysis analysis = new ConnPoolOpenFailureAnalyzer().analyze(context.getStartupFailure());
+                    assertThat(analysis.getDescription()).startsWith("Connection pool 'orders' could not open its "
+                            + "min-size connections to tcp://127.0.0.1:" + closedPort + ": java.net.ConnectException");
+                    assertThat(analysis.getAction()).contains("connpool.pools.orders.fail-fast=false")
+                            .contains("connpool.pools.orders.min-size=0");
+                });
+        runner.withPropertyValues("connpool.pools.orders.port=" + closedPort, "connpool.pools.orders.min-size=1",
+                        "connpool.pools.orders.fail-fast=false")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    ConnPool pool = context.getBean("orders", ConnPool.class);
+                    assertThat(pool.stats().size()).isZero();
+                    assertThat(pool.lastConnectFailure()).isPresent();
+                });
+    }
+
+    @Test
+    void theApplicationReportsABackendDownAtStartup(CapturedOutput output) throws Exception {
+        int closedPort = Ports.closed();
+        SpringApplication app = new SpringApplication(App.class);
+        app.setWebApplicationType(WebApplicationType.NONE);
+        app.setDefaultProperties(Map.of("connpool.pools.orders.host", "127.0.0.1",
+                "connpool.pools.orders.port", closedPort, "connpool.pools.orders.min-size", 1));
+        assertThatThrownBy(app::run).hasRootCauseInstanceOf(java.net.ConnectException.class);
+        assertThat(output).contains("APPLICATION FAILED TO START")
+                .contains("Connection pool 'orders' could not open its min-size connections to tcp://127.0.0.1:"
+                        + closedPort + ": java.net.ConnectException")
+                .contains("set connpool.pools.orders.fail-fast=false");
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ImportAutoConfiguration(ConnPoolAutoConfiguration.class)
+    static class App {
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class FailsAfterOrders {
+
+        @Bean
+        Object failing(@Qualifier("orders") ConnPool orders) {
+            throw new IllegalStateException("no luck with " + orders.name());
+        }
+    }
+}

@@ -1,0 +1,167 @@
+package dev.connpool.autoconfigure;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.connpool.testkit.TestServer;
+import java.io.IOException;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.WebApplicationType;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
+import org.springframework.boot.autoconfigure.ssl.SslAutoConfiguration;
+import org.springframework.boot.diagnostics.FailureAnalysis;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * Invalid properties fail startup with a failure analysis that names the property, the rule, the
+ * value and where it was set.
+ */
+@ExtendWith({ PoolThreads.class, OutputCaptureExtension.class })
+class InvalidConnPoolPropertyFailureAnalyzerTests {
+
+    private static TestServer server;
+
+    private final ApplicationContextRunner runner = new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(SslAutoConfiguration.class, ConnPoolAutoConfiguration.class));
+
+    @BeforeAll
+    static void startServer() throws IOException {
+        server = TestServer.echo();
+    }
+
+    @AfterAll
+    static void stopServer() throws IOException {
+        server.close();
+    }
+
+    static Stream<Arguments> invalid() {
+        return Stream.of(
+                Arguments.of("max-size=0", "connpool.pools.orders.max-size", "must be greater than 0", "0"),
+                Arguments.of("max-size=2,min-size=5", "connpool.pools.orders.min-size", "must not exceed max-size (2)",
+                        "5"),
+                Arguments.of("increment=0", "connpool.pools.orders.increment", "must be between 1 and max-size (10)",
+                        "0"),
+                Arguments.of("max-size=3,increment=4", "connpool.pools.orders.increment",
+                        "must be between 1 and max-size (3)", "4"),
+                Arguments.of("idle-timeout=-5s", "connpool.pools.orders.idle-timeout", "must not be negative", "-5s"),
+                Arguments.of("max-lifetime=-1m", "connpool.pools.orders.max-lifetime", "must not be negative", "-1m"),
+                Arguments.of("evict-interval=-1s", "connpool.pools.orders.evict-interval", "must not be negative",
+                        "-1s"),
+                Arguments.of("connect-timeout=0s", "connpool.pools.orders.connect-timeout", "must be greater than 0",
+                        "0s"),
+                Arguments.of("acquire-timeout=-1ms", "connpool.pools.orders.acquire-timeout", "must not be negative",
+                        "-1ms"),
+                Arguments.of("shutdown-grace=-1s", "connpool.pools.orders.shutdown-grace", "must not be negative",
+                        "-1s"),
+                Arguments.of("max-waiters=-1", "connpool.pools.orders.max-waiters", "must be 0 or more", "-1"),
+                Arguments.of("host=", "connpool.pools.orders.host", "must not be blank", null),
+                Arguments.of("port=70000", "connpool.pools.orders.port", "must be between 1 and 65535", "70000"),
+                Arguments.of("port=0", "connpool.pools.orders.port", "must be between 1 and 65535", "0"),
+                Arguments.of("health-check.type=ping", "connpool.pools.orders.health-check.type",
+                        "must be one of none, liveness, request-response", "ping"),
+                Arguments.of("health-check.type=request-response,health-check.request=PING",
+                        "connpool.pools.orders.health-check.expect",
+                        "is required when health-check.type is request-response", null),
+                Arguments.of("health-check.type=request-response,health-check.expect=+PONG",
+                        "connpool.pools.orders.health-check.request",
+                        "is required when health-check.type is request-response", null),
+                Arguments.of("health-check.type=request-response,health-check.request=PING\\q,health-check.expect=x",
+                        "connpool.pools.orders.health-check.request", "must use only Java escapes", "PING\\q"),
+                Arguments.of("health-check.type=request-response,health-check.request=PING,health-check.expect=x,"
+                        + "health-check.timeout=0s", "connpool.pools.orders.health-check.timeout",
+                        "must be greater than 0", "0s"),
+                Arguments.of("ssl.bundle=nope", "connpool.pools.orders.ssl.bundle",
+                        "must name an SSL bundle configured under spring.ssl.bundle (there are: none)", "nope"),
+                Arguments.of("ssl.server-name= ", "connpool.pools.orders.ssl.server-name", "must not be blank", null));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("invalid")
+    void invalidPropertyFailsStartupNamingPropertyAndRule(String settings, String property, String rule,
+            String value) {
+        String[] props = settings.split(",");
+        for (int i = 0; i < props.length; i++) {
+            props[i] = "connpool.pools.orders." + props[i];
+        }
+        runner.withPropertyValues("connpool.pools.orders.host=" + server.host(),
+                        "connpool.pools.orders.port=" + server.port())
+                .withPropertyValues(props)
+                .run(context -> {
+                    assertThat(context).hasFailed();
+                    FailureAnalysis analysis = analyze(context.getStartupFailure());
+                    assertThat(analysis).as("analysed by connpool's analyzer").isNotNull();
+                    assertThat(analysis.getDescription()).contains(property + " " + rule);
+                    if (value != null) {
+                        assertThat(analysis.getDescription()).contains("Value: \"" + value + "\"");
+                    }
+                    assertThat(analysis.getAction()).contains(property);
+                });
+    }
+
+    @Test
+    void missingHostIsReportedWithWhereToSetIt() {
+        runner.withPropertyValues("connpool.pools.orders.port=" + server.port()).run(context -> {
+            FailureAnalysis analysis = analyze(context.getStartupFailure());
+            assertThat(analysis.getDescription()).contains("connpool.pools.orders.host is required");
+            assertThat(analysis.getAction())
+                    .isEqualTo("Set connpool.pools.orders.host (or the default for every pool, connpool.defaults.host).");
+        });
+    }
+
+    @Test
+    void missingPortIsReported() {
+        runner.withPropertyValues("connpool.pools.orders.host=" + server.host()).run(context -> assertThat(
+                analyze(context.getStartupFailure()).getDescription()).contains("connpool.pools.orders.port is required"));
+    }
+
+    @Test
+    void aValueInheritedFromTheDefaultsIsReportedUnderThePoolAndTheDefault() {
+        runner.withPropertyValues("connpool.defaults.max-size=0", "connpool.pools.orders.host=" + server.host(),
+                        "connpool.pools.orders.port=" + server.port())
+                .run(context -> {
+                    FailureAnalysis analysis = analyze(context.getStartupFailure());
+                    assertThat(analysis.getDescription()).contains("connpool.pools.orders.max-size must be greater than 0")
+                            .contains("Inherited from: connpool.defaults.max-size");
+                    assertThat(analysis.getAction()).isEqualTo("Update connpool.defaults.max-size, or override it with "
+                            + "connpool.pools.orders.max-size: the value must be greater than 0.");
+                });
+    }
+
+    @Test
+    void theApplicationReportsTheFailureWithTheOriginOfTheValue(CapturedOutput output) {
+        SpringApplication app = new SpringApplication(App.class);
+        app.setWebApplicationType(WebApplicationType.NONE);
+        app.setDefaultProperties(java.util.Map.of("spring.config.location", "classpath:failure/invalid-pool.yml"));
+        Throwable failure = null;
+        try {
+            app.run().close();
+        } catch (Throwable t) {
+            failure = t;
+        }
+        assertThat(failure).isNotNull();
+        assertThat(output).contains("APPLICATION FAILED TO START")
+                .contains("Invalid connection pool configuration: connpool.pools.orders.max-size must be greater than 0.")
+                .contains("Origin: class path resource [failure/invalid-pool.yml] - 7:17")
+                .contains("Update connpool.pools.orders.max-size: its value must be greater than 0.");
+    }
+
+    private static FailureAnalysis analyze(Throwable failure) {
+        return new InvalidConnPoolPropertyFailureAnalyzer().analyze(failure);
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ImportAutoConfiguration({ SslAutoConfiguration.class, ConnPoolAutoConfiguration.class })
+    static class App {
+    }
+}
