@@ -27,6 +27,23 @@ public interface HealthCheck {
     void check(Socket socket) throws IOException;
 
     /**
+     * Checks one idle connection for a caller that needs the answer by a deadline. The pool calls
+     * this form, with the deadline of the {@code get} it runs for, so that one deadline bounds
+     * everything; a check that waits (a request and its reply) should not wait past it. The default
+     * ignores the deadline and calls {@link #check(Socket)}.
+     *
+     * <p>A check cut short by the caller's deadline fails, and the connection is closed like any
+     * other that failed its check: with a request sent and its reply unread it is out of step.
+     *
+     * @param socket the connection's socket, owned by the pool while this runs
+     * @param deadlineNanos the {@link System#nanoTime()} value by which the caller needs the answer
+     * @throws IOException if the connection must not be used again
+     */
+    default void check(Socket socket, long deadlineNanos) throws IOException {
+        check(socket);
+    }
+
+    /**
      * No check at all: the fastest {@code get}, for backends whose connections do not go stale.
      *
      * @return the check that always passes

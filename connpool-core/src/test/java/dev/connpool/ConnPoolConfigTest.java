@@ -60,6 +60,15 @@ class ConnPoolConfigTest {
     }
 
     @Test
+    void theDescriptionNeverShowsARequestThatMayCarryASecret() {
+        ConnPoolConfig c = ConnPoolConfig.builder().maxSize(1)
+                .healthCheck(HealthCheck.requestResponse("AUTH s3cret\r\n".getBytes(), "+OK".getBytes(),
+                        Duration.ofSeconds(1)))
+                .build();
+        assertThat(c.toString()).doesNotContain("s3cret").contains("requestResponse(13 bytes -> \"+OK\", 1000ms)");
+    }
+
+    @Test
     void aNegativeOrZeroEvictIntervalDisablesTheEvictor() {
         assertThat(ConnPoolConfig.builder().maxSize(1).evictInterval(Duration.ofSeconds(-1)).build().evictInterval())
                 .isNegative();

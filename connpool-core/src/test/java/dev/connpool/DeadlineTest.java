@@ -75,6 +75,25 @@ class DeadlineTest {
     }
 
     @Test
+    void theDeadlineBoundsAHealthCheckThatWaitsForAReply() throws Exception {
+        try (TestServer silent = TestServer.start(TestServer.Mode.SILENT);
+             ConnPool pool = ConnPool.create("silent", ConnPoolConfig.builder().minSize(1).maxSize(1)
+                     .evictInterval(Duration.ZERO)
+                     .healthCheck(HealthCheck.requestResponse("PING\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+                             "+PONG".getBytes(java.nio.charset.StandardCharsets.US_ASCII), Duration.ofSeconds(5)))
+                     .build(),
+                     ConnectionFactory.tcp(silent.host(), silent.port(), Duration.ofSeconds(5)))) {
+            silent.awaitOpen(1, Duration.ofSeconds(5));
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> pool.get(Duration.ofMillis(300))).isInstanceOf(AcquireTimeoutException.class);
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+            assertThat(took).isBetween(Duration.ofMillis(300), Duration.ofMillis(300).plus(SLACK));
+            // the check was cut short with its request unanswered: that connection is out of step
+            assertThat(pool.stats().pingFailed()).isEqualTo(1);
+        }
+    }
+
+    @Test
     void aFailedConnectFailsTheCallerAtOnceWithTheCause() throws Exception {
         int closedPort;
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {

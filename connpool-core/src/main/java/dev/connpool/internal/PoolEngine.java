@@ -248,34 +248,41 @@ public final class PoolEngine {
      * @throws IOException as {@link dev.connpool.ConnPool#get()}
      */
     public PooledConnection get(long timeoutNanos) throws IOException {
+        long timeout = Math.min(timeoutNanos, MAX_TIMEOUT_NANOS);
         // kept tiny so that it inlines into the caller, where the Lease is scalar-replaced
-        if (trackers.length == 0) {
-            Slot s = claimHinted();
+        if (trackers.length == 0 && healthCheck == null) {
+            Slot s = claimHinted(0L);
             if (s != null) {
                 return new Lease(this, s, Slot.seqOf(s.state()), 0L);
             }
-            return slowGet(Math.min(timeoutNanos, MAX_TIMEOUT_NANOS), 0L);
+            return slowGet(timeout, System.nanoTime() + timeout, 0L);
         }
-        return getTimed(timeoutNanos);
+        return getTimed(timeout);
     }
 
-    /** The get of a pool with metrics trackers: the same paths, timed. */
-    private PooledConnection getTimed(long timeoutNanos) throws IOException {
-        long t0 = System.nanoTime();
-        Slot s = claimHinted();
+    /**
+     * The get of a pool with a health check or metrics trackers: the same paths, but the clock is
+     * read once at the start, for the health check's deadline and the acquire time.
+     */
+    private PooledConnection getTimed(long timeout) throws IOException {
+        long start = System.nanoTime();
+        long deadline = start + timeout;
+        long t0 = trackers.length == 0 ? 0L : start;
+        Slot s = claimHinted(deadline);
         if (s != null) {
             return lease(s, Slot.seqOf(s.state()), trackers, t0);
         }
-        return slowGet(Math.min(timeoutNanos, MAX_TIMEOUT_NANOS), t0);
+        return slowGet(timeout, deadline, t0);
     }
 
     /**
      * The fast path: claims the connection this thread returned last, if nobody waits (they come
      * first) and it is still idle, and checks it.
      *
+     * @param deadline when the caller needs a connection, for a health check (unused without one)
      * @return the slot, now held by the caller, or null to take the slow path
      */
-    private Slot claimHinted() {
+    private Slot claimHinted(long deadline) {
         if (waiterCount != 0) {
             return null;
         }
@@ -284,7 +291,7 @@ public final class PoolEngine {
             return null;
         }
         long seq = s.claimInPlace();
-        if (seq < 0 || !usable(s, seq)) {
+        if (seq < 0 || !usable(s, seq, deadline)) {
             return null;
         }
         s.countFastLease();
@@ -305,8 +312,10 @@ public final class PoolEngine {
     /**
      * Checks a slot the caller holds, cheapest first: lifetime, idle timeout, health. A slot that
      * fails is destroyed (counted under its reason) and false returned.
+     *
+     * @param deadline when the caller needs the answer ({@code System.nanoTime()}), for the health check
      */
-    private boolean usable(Slot s, long seq) {
+    private boolean usable(Slot s, long seq, long deadline) {
         if (timed) {
             long now = CoarseClock.now();
             if (s.expired(now)) {
@@ -317,13 +326,13 @@ public final class PoolEngine {
                 return false;
             }
         }
-        return healthCheck == null || healthy(s, seq);
+        return healthCheck == null || healthy(s, seq, deadline);
     }
 
-    private boolean healthy(Slot s, long seq) {
+    private boolean healthy(Slot s, long seq, long deadline) {
         Throwable failure = null;
         try {
-            healthCheck.check(s.socket);
+            healthCheck.check(s.socket, deadline);
         } catch (Throwable t) {
             failure = t;
         }
@@ -337,10 +346,9 @@ public final class PoolEngine {
         return false;
     }
 
-    private PooledConnection slowGet(long timeoutNanos, long t0) throws IOException {
+    private PooledConnection slowGet(long timeoutNanos, long deadline, long t0) throws IOException {
         slowRequests.incrementAndGet();
         long start = System.nanoTime();
-        long deadline = start + timeoutNanos;
         boolean blocked = false;
         boolean requeue = false;
         try {
@@ -380,7 +388,7 @@ public final class PoolEngine {
                     seq = w.seq;
                     fresh = w.fresh;
                 }
-                if (fresh || usable(s, seq)) {
+                if (fresh || usable(s, seq, deadline)) {
                     slowSuccesses.incrementAndGet();
                     return lease(s, seq, trackers, t0);
                 }
@@ -878,7 +886,8 @@ public final class PoolEngine {
             if (seq < 0) {
                 continue; // lent meanwhile
             }
-            if (usable(s, seq)) {
+            // the evictor has no caller waiting: each check is bounded by its own timeout
+            if (usable(s, seq, System.nanoTime() + MAX_TIMEOUT_NANOS)) {
                 putBack(s, seq, false);
             }
         }

@@ -55,15 +55,28 @@ public final class RequestResponseCheck implements HealthCheck {
     }
 
     /**
-     * Runs the exchange.
+     * Runs the exchange within its own timeout.
      *
      * @param socket an idle pooled socket
      * @throws IOException if the connection is dead, the reply differs, or the timeout passes
      */
     @Override
     public void check(Socket socket) throws IOException {
+        check(socket, System.nanoTime() + timeoutNanos);
+    }
+
+    /**
+     * Runs the exchange within its own timeout or by the caller's deadline, whichever comes first.
+     *
+     * @param socket an idle pooled socket
+     * @param deadlineNanos the {@link System#nanoTime()} by which the caller needs the answer
+     * @throws IOException if the connection is dead, the reply differs, or time runs out
+     */
+    @Override
+    public void check(Socket socket, long deadlineNanos) throws IOException {
         LivenessCheck.INSTANCE.check(socket);
-        long deadline = System.nanoTime() + timeoutNanos;
+        long own = System.nanoTime() + timeoutNanos;
+        long deadline = deadlineNanos - own < 0 ? deadlineNanos : own;
         int previousTimeout = socket.getSoTimeout();
         try {
             socket.setSoTimeout(remainingMillis(deadline));
@@ -147,7 +160,8 @@ public final class RequestResponseCheck implements HealthCheck {
 
     @Override
     public String toString() {
-        return "requestResponse(" + printable(request) + " -> " + printable(expectedReplyPrefix) + ", "
+        // the request is not shown: it may carry a password (AUTH ...)
+        return "requestResponse(" + request.length + " bytes -> " + printable(expectedReplyPrefix) + ", "
                 + timeout.toMillis() + "ms)";
     }
 }
