@@ -32,8 +32,10 @@ public interface HealthCheck {
      * everything; a check that waits (a request and its reply) should not wait past it. The default
      * ignores the deadline and calls {@link #check(Socket)}.
      *
-     * <p>A check cut short by the caller's deadline fails, and the connection is closed like any
-     * other that failed its check: with a request sent and its reply unread it is out of step.
+     * <p>A check that finds no time left to run should throw {@link HealthCheckSkippedException}:
+     * the pool keeps the connection. A check cut short by the deadline once it has started fails,
+     * and the connection is closed like any other that failed its check: with a request sent and
+     * its reply unread it is out of step.
      *
      * @param socket the connection's socket, owned by the pool while this runs
      * @param deadlineNanos the {@link System#nanoTime()} value by which the caller needs the answer

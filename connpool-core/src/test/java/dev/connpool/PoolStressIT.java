@@ -115,6 +115,10 @@ class PoolStressIT {
                         if (r.nextInt(20) == 0) {
                             lease.markUnusable();
                         }
+                        if (r.nextInt(500) == 0) {
+                            // now and then a slow user: waiters behind it time out
+                            GetTest.pause(TIMEOUT.multipliedBy(2));
+                        }
                     } catch (IOException e) {
                         // the close() below may close a lent socket under its user; nothing else may fail
                         if (!closing.get()) {

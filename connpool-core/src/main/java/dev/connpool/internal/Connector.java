@@ -71,17 +71,14 @@ final class Connector {
 
     /** Interrupts connects in progress and waits up to the given time for the threads to end. */
     boolean shutdown(long timeoutNanos) throws InterruptedException {
-        long deadline = System.nanoTime() + timeoutNanos;
         executor.shutdownNow();
         if (!executor.awaitTermination(timeoutNanos, TimeUnit.NANOSECONDS)) {
             return false;
         }
+        // every worker has left its task loop: what remains of each is its finally block
         for (Thread t : threads) {
-            long left = deadline - System.nanoTime();
-            if (left > 0) {
-                TimeUnit.NANOSECONDS.timedJoin(t, left);
-            }
+            t.join();
         }
-        return threads.stream().noneMatch(Thread::isAlive);
+        return true;
     }
 }

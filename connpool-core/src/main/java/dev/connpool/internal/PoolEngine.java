@@ -7,6 +7,7 @@ import dev.connpool.ConnPoolException;
 import dev.connpool.ConnectFailedException;
 import dev.connpool.ConnectionFactory;
 import dev.connpool.HealthCheck;
+import dev.connpool.HealthCheckSkippedException;
 import dev.connpool.MetricsTracker;
 import dev.connpool.PoolClosedException;
 import dev.connpool.PoolStats;
@@ -62,8 +63,24 @@ public final class PoolEngine {
     private static final long MAX_TIMEOUT_NANOS = Long.MAX_VALUE / 4;
     /** How long {@code close()} waits for connects in progress to end. */
     private static final long CONNECTOR_JOIN_NANOS = TimeUnit.SECONDS.toNanos(10);
-    /** Spins before parking: a hand-off often arrives within a few microseconds. */
+    /** Spins before yielding: a hand-off often arrives within a microsecond. */
     private static final int SPINS = Runtime.getRuntime().availableProcessors() > 1 ? 64 : 0;
+    /** Yields before parking: lets the holder of a connection run, without a wake-up to pay for. */
+    private static final int YIELDS = 32;
+
+    static {
+        // Initialize now what callers may first need all at once: thousands of virtual threads
+        // meeting a class initializer in get() would pin their carriers while one runs it.
+        for (Class<?> c : new Class<?>[] {Lease.class, Waiter.class, WaiterQueue.class, Connector.Task.class,
+                AcquireTimeoutException.class, PoolClosedException.class, TooManyWaitersException.class,
+                ConnectFailedException.class, HealthCheckSkippedException.class, InterruptedIOException.class}) {
+            try {
+                Class.forName(c.getName(), true, c.getClassLoader());
+            } catch (ClassNotFoundException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+    }
 
     final String name;
     private final ConnPoolConfig config;
@@ -248,31 +265,36 @@ public final class PoolEngine {
      * @throws IOException as {@link dev.connpool.ConnPool#get()}
      */
     public PooledConnection get(long timeoutNanos) throws IOException {
-        long timeout = Math.min(timeoutNanos, MAX_TIMEOUT_NANOS);
-        // kept tiny so that it inlines into the caller, where the Lease is scalar-replaced
-        if (trackers.length == 0 && healthCheck == null) {
-            Slot s = claimHinted(0L);
-            if (s != null) {
-                return new Lease(this, s, Slot.seqOf(s.state()), 0L);
-            }
-            return slowGet(timeout, System.nanoTime() + timeout, 0L);
+        // Kept small so that it inlines into the caller: the one Lease allocation is here, where
+        // escape analysis sees it stay in the caller's try-with-resources block and removes it.
+        MetricsTracker[] tr = trackers;
+        long t0 = tr.length == 0 ? 0L : System.nanoTime();
+        Slot s = healthCheck == null ? claimHinted(0L) : null;
+        if (s == null) {
+            s = acquire(Math.min(timeoutNanos, MAX_TIMEOUT_NANOS));
         }
-        return getTimed(timeout);
+        long leasedAt = t0 == 0L ? 0L : acquired(tr, t0);
+        return new Lease(this, s, Slot.seqOf(s.state()), leasedAt);
+    }
+
+    /** Everything but the unchecked fast path: the checked fast path, then the slow path. */
+    private Slot acquire(long timeout) throws IOException {
+        long deadline = System.nanoTime() + timeout;
+        Slot s = healthCheck == null ? null : claimHinted(deadline);
+        return s != null ? s : slowGet(timeout, deadline);
     }
 
     /**
-     * The get of a pool with a health check or metrics trackers: the same paths, but the clock is
-     * read once at the start, for the health check's deadline and the acquire time.
+     * Reports an acquire time to the trackers.
+     *
+     * @return now, when the lease starts
      */
-    private PooledConnection getTimed(long timeout) throws IOException {
-        long start = System.nanoTime();
-        long deadline = start + timeout;
-        long t0 = trackers.length == 0 ? 0L : start;
-        Slot s = claimHinted(deadline);
-        if (s != null) {
-            return lease(s, Slot.seqOf(s.state()), trackers, t0);
+    private static long acquired(MetricsTracker[] tr, long t0) {
+        long now = System.nanoTime();
+        for (MetricsTracker t : tr) {
+            t.acquired(now - t0);
         }
-        return slowGet(timeout, deadline, t0);
+        return now;
     }
 
     /**
@@ -296,17 +318,6 @@ public final class PoolEngine {
         }
         s.countFastLease();
         return s;
-    }
-
-    private Lease lease(Slot s, long seq, MetricsTracker[] tr, long t0) {
-        if (t0 == 0L) {
-            return new Lease(this, s, seq, 0L);
-        }
-        long now = System.nanoTime();
-        for (MetricsTracker t : tr) {
-            t.acquired(now - t0);
-        }
-        return new Lease(this, s, seq, now);
     }
 
     /**
@@ -333,6 +344,10 @@ public final class PoolEngine {
         Throwable failure = null;
         try {
             healthCheck.check(s.socket, deadline);
+        } catch (HealthCheckSkippedException e) {
+            // not checked for lack of the caller's time: the connection is as good as before
+            putBack(s, seq, false);
+            return false;
         } catch (Throwable t) {
             failure = t;
         }
@@ -346,13 +361,17 @@ public final class PoolEngine {
         return false;
     }
 
-    private PooledConnection slowGet(long timeoutNanos, long deadline, long t0) throws IOException {
+    private Slot slowGet(long timeoutNanos, long deadline) throws IOException {
         slowRequests.incrementAndGet();
         long start = System.nanoTime();
         boolean blocked = false;
         boolean requeue = false;
+        boolean retry = false;
         try {
             for (;;) {
+                if (retry && deadline - System.nanoTime() <= 0) {
+                    throw timedOut(timeoutNanos); // what we got failed its checks, and time is up
+                }
                 Slot s = null;
                 long seq = 0;
                 Waiter w = null;
@@ -367,7 +386,7 @@ public final class PoolEngine {
                         if (!requeue && blockedWaitersLocked() >= maxWaiters && !canConnectLocked()) {
                             throw new TooManyWaitersException(name, maxWaiters);
                         }
-                        w = new Waiter();
+                        w = Waiter.forCurrentThread();
                         if (requeue) {
                             waiters.addFirst(w);
                         } else {
@@ -390,10 +409,11 @@ public final class PoolEngine {
                 }
                 if (fresh || usable(s, seq, deadline)) {
                     slowSuccesses.incrementAndGet();
-                    return lease(s, seq, trackers, t0);
+                    return s;
                 }
                 // the connection we were given failed its checks: try again, first in line
                 requeue = w != null;
+                retry = true;
             }
         } finally {
             if (blocked) {
@@ -415,6 +435,7 @@ public final class PoolEngine {
      */
     private void await(Waiter w, long deadline, long timeoutNanos) throws IOException {
         int spins = SPINS;
+        int yields = YIELDS;
         for (;;) {
             Object o = w.outcome;
             if (o != null) {
@@ -424,7 +445,7 @@ public final class PoolEngine {
                 throw failure(o);
             }
             if (Thread.interrupted()) {
-                if (!cancel(w, false)) {
+                if (!cancel(w)) {
                     giveBack(w);
                 }
                 Thread.currentThread().interrupt();
@@ -434,17 +455,23 @@ public final class PoolEngine {
             }
             long remaining = deadline - System.nanoTime();
             if (remaining <= 0) {
-                if (cancel(w, true)) {
-                    throw new AcquireTimeoutException(name, Duration.ofNanos(timeoutNanos), stats(),
-                            lastConnectFailure);
+                if (cancel(w)) {
+                    throw timedOut(timeoutNanos);
                 }
                 continue; // served at the last moment: take it
             }
             if (spins > 0) {
                 spins--;
                 Thread.onSpinWait();
+            } else if (yields > 0) {
+                yields--;
+                Thread.yield();
             } else {
-                LockSupport.parkNanos(this, remaining);
+                w.parked = true;
+                if (w.outcome == null) {
+                    LockSupport.parkNanos(this, remaining);
+                }
+                w.parked = false;
             }
         }
     }
@@ -462,7 +489,7 @@ public final class PoolEngine {
      *
      * @return true if it was cancelled, false if an outcome arrived first
      */
-    private boolean cancel(Waiter w, boolean timedOut) {
+    private boolean cancel(Waiter w) {
         lock.lock();
         try {
             if (w.outcome != null) {
@@ -470,13 +497,21 @@ public final class PoolEngine {
             }
             dequeueLocked(w);
             w.outcome = Waiter.CANCELLED;
-            if (timedOut) {
-                timeouts++;
-            }
             return true;
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Counts a timeout and describes it, with the pool's statistics at this moment. */
+    private AcquireTimeoutException timedOut(long timeoutNanos) {
+        lock.lock();
+        try {
+            timeouts++;
+        } finally {
+            lock.unlock();
+        }
+        return new AcquireTimeoutException(name, Duration.ofNanos(timeoutNanos), stats(), lastConnectFailure);
     }
 
     /** An interrupted waiter that was served anyway hands its connection on. */
@@ -533,7 +568,6 @@ public final class PoolEngine {
             }
             dequeueLocked(w);
             w.serve(s, Slot.seqOf(s.state()), false);
-            LockSupport.unpark(w.thread);
         }
         int started = 0;
         for (w = waiters.head(); w != null; w = w.next) {
@@ -660,7 +694,6 @@ public final class PoolEngine {
                     dequeueLocked(w);
                     s.setState(Slot.state(seq + 1, bits));
                     w.serve(s, seq + 1, false);
-                    LockSupport.unpark(w.thread);
                 } else {
                     s.setState(Slot.state(seq, Slot.AVAILABLE));
                     if (bits == Slot.BORROWED) {
@@ -814,7 +847,6 @@ public final class PoolEngine {
                     if (w != null) {
                         dequeueLocked(w);
                         w.serve(s, 1, true);
-                        LockSupport.unpark(w.thread);
                     } else {
                         s.setState(Slot.state(0, Slot.AVAILABLE));
                         stack.push(s);
@@ -825,8 +857,7 @@ public final class PoolEngine {
                 lastConnectFailure = failure;
                 if (target != null) {
                     dequeueLocked(target);
-                    target.outcome = failure;
-                    LockSupport.unpark(target.thread);
+                    target.complete(failure);
                 }
                 if (!closed) {
                     serveWaitersLocked();
@@ -978,20 +1009,15 @@ public final class PoolEngine {
     /** The part of close() done once: fail waiters, close idle, stop threads. */
     private void shutdown() {
         Slot[] idle;
-        List<Waiter> failed = new ArrayList<>();
         lock.lock();
         try {
             for (Waiter w = waiters.head(); w != null; w = waiters.head()) {
                 dequeueLocked(w);
-                w.outcome = Waiter.CLOSED;
-                failed.add(w);
+                w.complete(Waiter.CLOSED);
             }
             idle = drainAvailableLocked();
         } finally {
             lock.unlock();
-        }
-        for (Waiter w : failed) {
-            LockSupport.unpark(w.thread);
         }
         closeAll(idle);
         boolean interrupted = false;

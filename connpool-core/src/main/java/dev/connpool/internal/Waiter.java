@@ -1,5 +1,7 @@
 package dev.connpool.internal;
 
+import java.util.concurrent.locks.LockSupport;
+
 /**
  * A caller blocked in {@code get}. Waiters form a FIFO queue under the pool's lock; whoever frees
  * a connection hands it to the head directly, so a waiter never competes with later arrivals.
@@ -13,6 +15,13 @@ final class Waiter {
     static final Object CLOSED = new Object();
     /** Outcome marker: the waiter gave up (deadline or interrupt). */
     static final Object CANCELLED = new Object();
+
+    /**
+     * A thread waits in one get at a time, and a waiter is in no structure of any pool once that
+     * get returns (it leaves the queue, and its connect forgets it, under the pool's lock), so each
+     * thread reuses one waiter: waiting allocates nothing.
+     */
+    private static final ThreadLocal<Waiter> OF_THREAD = ThreadLocal.withInitial(Waiter::new);
 
     final Thread thread = Thread.currentThread();
 
@@ -29,10 +38,39 @@ final class Waiter {
     long seq;
     /** Whether the slot was opened for this waiter just now (no checks needed). */
     boolean fresh;
+    /**
+     * Set while the waiter is (about to be) parked. It spins and yields first, so most hand-offs
+     * find it awake and need no unpark, a system call that costs more than the hand-off itself.
+     * The pair "write outcome, read parked" / "write parked, read outcome" is Dekker-style: one
+     * side always sees the other.
+     */
+    volatile boolean parked;
+
+    /** This thread's waiter, reset for a new wait. */
+    static Waiter forCurrentThread() {
+        Waiter w = OF_THREAD.get();
+        w.prev = null;
+        w.next = null;
+        w.queued = false;
+        w.task = null;
+        w.seq = 0;
+        w.fresh = false;
+        w.parked = false;
+        w.outcome = null;
+        return w;
+    }
 
     void serve(Slot slot, long leaseSeq, boolean freshSlot) {
         this.seq = leaseSeq;
         this.fresh = freshSlot;
-        this.outcome = slot;
+        complete(slot);
+    }
+
+    /** Publishes the outcome and wakes the waiter if it sleeps. */
+    void complete(Object result) {
+        this.outcome = result;
+        if (parked) {
+            LockSupport.unpark(thread);
+        }
     }
 }

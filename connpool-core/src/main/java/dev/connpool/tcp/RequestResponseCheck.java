@@ -1,6 +1,7 @@
 package dev.connpool.tcp;
 
 import dev.connpool.HealthCheck;
+import dev.connpool.HealthCheckSkippedException;
 
 import java.io.EOFException;
 import java.io.IOException;
@@ -21,6 +22,9 @@ public final class RequestResponseCheck implements HealthCheck {
 
     /** How much more than the prefix a failure message shows of a wrong reply. */
     private static final int MORE_OF_A_WRONG_REPLY = 64;
+
+    /** Less time than this before the caller's deadline, and the exchange is not started. */
+    private static final long MIN_EXCHANGE_NANOS = 1_000_000L;
 
     private final byte[] request;
     private final byte[] expectedReplyPrefix;
@@ -67,15 +71,22 @@ public final class RequestResponseCheck implements HealthCheck {
 
     /**
      * Runs the exchange within its own timeout or by the caller's deadline, whichever comes first.
+     * With less than a millisecond left before the deadline it does not start at all.
      *
      * @param socket an idle pooled socket
      * @param deadlineNanos the {@link System#nanoTime()} by which the caller needs the answer
+     * @throws HealthCheckSkippedException if the deadline left no time to start
      * @throws IOException if the connection is dead, the reply differs, or time runs out
      */
     @Override
     public void check(Socket socket, long deadlineNanos) throws IOException {
         LivenessCheck.INSTANCE.check(socket);
-        long own = System.nanoTime() + timeoutNanos;
+        long now = System.nanoTime();
+        if (deadlineNanos - now < MIN_EXCHANGE_NANOS) {
+            // a request sent without time for its reply would leave the connection out of step
+            throw new HealthCheckSkippedException("no time left before the caller's deadline to check");
+        }
+        long own = now + timeoutNanos;
         long deadline = deadlineNanos - own < 0 ? deadlineNanos : own;
         int previousTimeout = socket.getSoTimeout();
         try {

@@ -1,0 +1,31 @@
+package dev.connpool.benchmarks;
+
+import java.lang.annotation.Documented;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Inherited;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+/**
+ * The pool a scenario measures, declared once on its benchmark class; every pool's fixture reads
+ * it in its setup, so all of them are built alike within a scenario.
+ */
+@Documented
+@Inherited
+@Retention(RetentionPolicy.RUNTIME)
+@Target(ElementType.TYPE)
+public @interface PoolShape {
+
+    /** @return connections opened up front (pools with a fixed size open {@link #maxSize()}) */
+    int minSize();
+
+    /** @return most connections open at once */
+    int maxSize();
+
+    /**
+     * @return whether each get checks the connection with {@code HealthCheck.liveness()}
+     *         (connpool) or the same check in the peer's validate-on-borrow hook
+     */
+    boolean healthCheck() default false;
+}

@@ -1,0 +1,38 @@
+package dev.connpool.benchmarks.pools;
+
+import dev.connpool.ConnPool;
+import dev.connpool.ConnPoolConfig;
+import dev.connpool.HealthCheck;
+
+import java.time.Duration;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.State;
+
+/**
+ * connpool with production settings: idle timeout 30 s and max lifetime 5 min on, the evictor at
+ * its default 30 s, and either no health check or {@link HealthCheck#liveness()} on every get.
+ */
+@State(Scope.Benchmark)
+public class ConnPoolFixture extends PoolFixture {
+
+    /** The pool; benchmarks call {@code pool.get()} on it directly, as an application would. */
+    public ConnPool pool;
+
+    @Override
+    void openPool() throws Exception {
+        ConnPoolConfig config = ConnPoolConfig.builder()
+                .minSize(shape.minSize())
+                .maxSize(shape.maxSize())
+                .idleTimeout(Duration.ofSeconds(30))
+                .maxLifetime(Duration.ofMinutes(5))
+                .healthCheck(shape.healthCheck() ? HealthCheck.liveness() : HealthCheck.none())
+                .acquireTimeout(Duration.ofSeconds(TIMEOUT_SECONDS))
+                .build();
+        pool = ConnPool.create("benchmark", config, sockets);
+    }
+
+    @Override
+    void closePool() {
+        pool.close();
+    }
+}

@@ -1,0 +1,177 @@
+package dev.connpool.reliability;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.connpool.ConnPool;
+import dev.connpool.ConnPoolConfig;
+import dev.connpool.ConnectFailedException;
+import dev.connpool.ConnectionFactory;
+import dev.connpool.HealthCheck;
+import dev.connpool.PoolStats;
+import dev.connpool.PooledConnection;
+import dev.connpool.testkit.Await;
+import dev.connpool.testkit.FaultProxy;
+import dev.connpool.testkit.NoPoolThreads;
+import dev.connpool.testkit.TestServer;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The backend goes away for several evict intervals and comes back on the same port (DESIGN §5
+ * invariant 6): callers fail fast while it is gone, failed connects free their room, and once it
+ * is back the pool refills to minSize within two evict intervals and can lend maxSize at once.
+ */
+@Timeout(60)
+@ExtendWith(NoPoolThreads.class)
+class BackendOutageIT {
+
+    private static final Duration EVICT = Duration.ofMillis(500);
+
+    private TestServer backend;
+    private FaultProxy proxy;
+
+    @BeforeEach
+    void backend() throws IOException {
+        backend = TestServer.echo();
+        proxy = FaultProxy.to(backend.port());
+    }
+
+    @AfterEach
+    void stop() throws IOException {
+        proxy.close();
+        backend.close();
+    }
+
+    private ConnectionFactory viaProxy() {
+        return ConnectionFactory.tcp(proxy.host(), proxy.port(), Duration.ofSeconds(1));
+    }
+
+    @Test
+    void outageOfSeveralEvictIntervalsThenRecovery() throws Exception {
+        ConnPoolConfig config = ConnPoolConfig.builder().minSize(3).maxSize(6).increment(2)
+                .evictInterval(EVICT).healthCheck(HealthCheck.liveness()).failFast(false).build();
+        try (ConnPool pool = ConnPool.create("outage", config, viaProxy())) {
+            proxy.awaitOpen(3, Duration.ofSeconds(5));
+            Echo.assertFullyUsable(pool); // 6 open, 6 idle
+
+            proxy.stop(); // the backend crashes: every connection gets a FIN, new connects are refused
+            long outageEnd = System.nanoTime() + 6 * EVICT.toNanos();
+
+            // callers keep asking all through the outage; each must fail by its deadline, never hang
+            Map<String, LongAdder> outcomes = new ConcurrentHashMap<>();
+            AtomicLong worstMillis = new AtomicLong();
+            List<Thread> callers = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                Thread t = new Thread(() -> {
+                    while (System.nanoTime() - outageEnd < 0) {
+                        long t0 = System.nanoTime();
+                        String outcome;
+                        try (PooledConnection c = pool.get(Duration.ofMillis(300))) {
+                            Echo.roundTrip(c);
+                            outcome = "served";
+                        } catch (ConnectFailedException e) {
+                            outcome = e.getCause() instanceof ConnectException ? "refused" : "connect:" + e.getCause();
+                        } catch (IOException e) {
+                            outcome = e.getClass().getSimpleName();
+                        }
+                        worstMillis.accumulateAndGet((System.nanoTime() - t0) / 1_000_000, Math::max);
+                        outcomes.computeIfAbsent(outcome, k -> new LongAdder()).increment();
+                    }
+                }, "outage-caller-" + i);
+                t.start();
+                callers.add(t);
+            }
+            for (Thread t : callers) {
+                t.join(10_000);
+                assertThat(t.isAlive()).isFalse();
+            }
+            assertThat(outcomes).as("outcomes during the outage").doesNotContainKey("served");
+            assertThat(outcomes.get("refused").sum()).as("%s", outcomes).isPositive();
+            assertThat(worstMillis.get()).as("slowest get(300 ms) during the outage").isLessThan(800);
+
+            PoolStats during = pool.stats();
+            assertThat(during.size()).as("the dead connections are gone: %s", during).isZero();
+            assertThat(during.pingFailed()).as("closed as HEALTH (liveness saw the FIN)").isEqualTo(6);
+            assertThat(during.connectFailures()).as("the evictor kept trying to refill").isGreaterThan(3);
+            Await.until(() -> pool.stats().connecting() == 0, Duration.ofSeconds(5), () -> "" + pool.stats());
+
+            proxy.start(); // back, on the same port
+            long t0 = System.nanoTime();
+            Await.until(() -> pool.stats().size() == 3 && proxy.open() == 3, EVICT.multipliedBy(2).plusMillis(500),
+                    () -> "refill to minSize after the outage: " + pool.stats() + ", proxy open " + proxy.open());
+            long refillMillis = (System.nanoTime() - t0) / 1_000_000;
+            assertThat(refillMillis).isLessThanOrEqualTo(EVICT.multipliedBy(2).toMillis() + 500);
+
+            Echo.assertFullyUsable(pool); // no room leaked by thousands of failed connects
+            proxy.awaitOpen(6, Duration.ofSeconds(5));
+            PoolStats after = pool.stats();
+            assertThat(after.closed()).isEqualTo(after.created() - after.size());
+            assertThat(after.successes()).isLessThanOrEqualTo(after.requests());
+        }
+        proxy.awaitOpen(0, Duration.ofSeconds(5));
+        backend.awaitOpen(0, Duration.ofSeconds(5));
+    }
+
+    @Test
+    void refusedConnectsFailFastWhileOpenConnectionsKeepWorking() throws Exception {
+        ConnPoolConfig config = ConnPoolConfig.builder().minSize(2).maxSize(4).evictInterval(Duration.ZERO)
+                .build();
+        try (ConnPool pool = ConnPool.create("refuse", config, viaProxy())) {
+            proxy.awaitOpen(2, Duration.ofSeconds(5));
+            proxy.refuse();
+            PooledConnection a = pool.get(Duration.ofSeconds(1));
+            PooledConnection b = pool.get(Duration.ofSeconds(1));
+            Echo.roundTrip(a); // open connections keep working
+            Echo.roundTrip(b);
+            for (int i = 0; i < 50; i++) {
+                long t0 = System.nanoTime();
+                assertThatThrownBy(() -> pool.get(Duration.ofSeconds(5)))
+                        .isInstanceOf(ConnectFailedException.class)
+                        .hasCauseInstanceOf(ConnectException.class);
+                assertThat((System.nanoTime() - t0) / 1_000_000).as("a refused connect is a certain answer")
+                        .isLessThan(1_000);
+            }
+            PoolStats s = pool.stats();
+            assertThat(s.connectFailures()).isEqualTo(50);
+            assertThat(s.connecting()).isZero();
+            assertThat(s.size()).isEqualTo(2);
+            a.close();
+            b.close();
+            proxy.start();
+            Echo.assertFullyUsable(pool);
+        }
+    }
+
+    @Test
+    void leasesKilledByTheOutageAreReplacedOnceTheBackendIsBack() throws Exception {
+        ConnPoolConfig config = ConnPoolConfig.builder().maxSize(2).evictInterval(Duration.ZERO).build();
+        try (ConnPool pool = ConnPool.create("outage-waiters", config, viaProxy())) {
+            PooledConnection a = pool.get(Duration.ofSeconds(1));
+            PooledConnection b = pool.get(Duration.ofSeconds(1));
+            proxy.stop();
+            // both leases die with the backend; their users mark them unusable
+            for (PooledConnection c : List.of(a, b)) {
+                assertThatThrownBy(() -> Echo.roundTrip(c)).isInstanceOf(IOException.class);
+                c.markUnusable();
+                c.close();
+            }
+            assertThatThrownBy(() -> pool.get(Duration.ofMillis(200))).isInstanceOf(ConnectFailedException.class);
+            proxy.start();
+            Echo.assertFullyUsable(pool);
+            assertThat(pool.stats().unusableClosed()).isEqualTo(2);
+        }
+    }
+}
