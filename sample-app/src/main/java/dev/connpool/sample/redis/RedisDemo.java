@@ -1,0 +1,68 @@
+package dev.connpool.sample.redis;
+
+import dev.connpool.ConnPool;
+import dev.connpool.sample.BackendException;
+import java.io.PrintStream;
+import java.util.List;
+import java.util.Locale;
+import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.boot.ApplicationArguments;
+import org.springframework.boot.ApplicationRunner;
+import org.springframework.boot.ExitCodeGenerator;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.stereotype.Component;
+
+/**
+ * {@code --demo=redis-proxy}: the original Redis proxy's client. Sends ten {@code PING}s through the
+ * {@code redis} pool, prints each reply and how long it took, then the pool's statistics.
+ */
+@Component
+@ConditionalOnProperty(name = "demo", havingValue = "redis-proxy")
+class RedisDemo implements ApplicationRunner, ExitCodeGenerator {
+
+    static final int PINGS = 10;
+
+    private final RedisClient client;
+    private final ConnPool redis;
+    private int failures;
+
+    RedisDemo(RedisClient client, @Qualifier("redis") ConnPool redis) {
+        this.client = client;
+        this.redis = redis;
+    }
+
+    @Override
+    public void run(ApplicationArguments args) {
+        PrintStream out = System.out;
+        for (int i = 1; i <= PINGS; i++) {
+            long start = System.nanoTime();
+            try {
+                Resp.Value reply = client.call(List.of("PING"));
+                double millis = (System.nanoTime() - start) / 1e6;
+                out.println("PING " + i + ": " + describe(reply) + String.format(Locale.ROOT, " (%.2f ms)", millis));
+                if (reply instanceof Resp.ErrorReply) {
+                    failures++;
+                }
+            } catch (BackendException e) {
+                failures++;
+                out.println("PING " + i + ": failed: " + e.detail());
+            }
+        }
+        out.println("pool " + redis.name() + ": " + redis.stats());
+    }
+
+    private static String describe(Resp.Value reply) {
+        if (reply instanceof Resp.SimpleString s) {
+            return "+" + s.value();
+        }
+        if (reply instanceof Resp.ErrorReply e) {
+            return "-" + e.message();
+        }
+        return String.valueOf(reply.toJson());
+    }
+
+    @Override
+    public int getExitCode() {
+        return failures == 0 ? 0 : 1;
+    }
+}

@@ -1,0 +1,71 @@
+package dev.connpool.sample.support;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.HttpURLConnection;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A real HTTP client against the application under test: one connection per call, closed after it
+ * (no client thread or pooled socket left behind), every call bounded.
+ */
+public final class Http {
+
+    private static final int TIMEOUT_MILLIS = 15_000;
+
+    private final int port;
+
+    public Http(int port) {
+        this.port = port;
+    }
+
+    /** A response: status, content type and body. */
+    public record Response(int status, String contentType, String body) {
+
+        @Override
+        public String toString() {
+            return status + " " + contentType + " " + body;
+        }
+    }
+
+    /** A query parameter value, URL-encoded. */
+    public static String encode(String value) {
+        return URLEncoder.encode(value, StandardCharsets.UTF_8);
+    }
+
+    public Response get(String path) throws IOException {
+        return send("GET", path, null);
+    }
+
+    public Response postJson(String path, String json) throws IOException {
+        return send("POST", path, json);
+    }
+
+    private Response send(String method, String path, String json) throws IOException {
+        HttpURLConnection conn = (HttpURLConnection) URI.create("http://127.0.0.1:" + port + path).toURL()
+                .openConnection();
+        try {
+            conn.setRequestMethod(method);
+            conn.setConnectTimeout(TIMEOUT_MILLIS);
+            conn.setReadTimeout(TIMEOUT_MILLIS);
+            conn.setUseCaches(false);
+            conn.setRequestProperty("Connection", "close");
+            if (json != null) {
+                conn.setDoOutput(true);
+                conn.setRequestProperty("Content-Type", "application/json");
+                try (OutputStream out = conn.getOutputStream()) {
+                    out.write(json.getBytes(StandardCharsets.UTF_8));
+                }
+            }
+            int status = conn.getResponseCode();
+            InputStream in = status >= 400 ? conn.getErrorStream() : conn.getInputStream();
+            String body = in == null ? "" : new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            return new Response(status, String.valueOf(conn.getContentType()), body);
+        } finally {
+            conn.disconnect();
+        }
+    }
+}
