@@ -4,40 +4,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.connpool.testkit.Await;
-import dev.connpool.testkit.NoPoolThreads;
+import dev.connpool.testkit.EchoBackendTest;
 import dev.connpool.testkit.TestServer;
 import java.io.IOException;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /** DESIGN §4 close(): idle, in-use and waiting parties; idempotent; counters kept. */
-@Timeout(30)
-@ExtendWith(NoPoolThreads.class)
-class CloseTest {
-
-    private TestServer server;
-
-    @BeforeEach
-    void startServer() throws IOException {
-        server = TestServer.echo();
-    }
-
-    @AfterEach
-    void stopServer() throws IOException {
-        server.close();
-    }
+class CloseTest extends EchoBackendTest {
 
     private ConnPool pool(String name, int min, int max) throws IOException {
         return ConnPool.create(name, ConnPoolConfig.builder().minSize(min).maxSize(max)
                 .evictInterval(Duration.ofMillis(50)).build(),
-                ConnectionFactory.tcp(server.host(), server.port(), Duration.ofSeconds(5)));
+                tcp());
     }
 
     @Test

@@ -3,38 +3,17 @@ package dev.connpool;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.connpool.testkit.Await;
+import dev.connpool.testkit.EchoBackendTest;
 import dev.connpool.testkit.NoPoolThreads;
 import dev.connpool.testkit.TestServer;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /** DESIGN §4 evictor: checks idle connections without blocking get, refills to minSize, stops on close. */
-@Timeout(30)
-@ExtendWith(NoPoolThreads.class)
-class EvictorTest {
-
-    private TestServer server;
-
-    @BeforeEach
-    void startServer() throws IOException {
-        server = TestServer.echo();
-    }
-
-    @AfterEach
-    void stopServer() throws IOException {
-        server.close();
-    }
-
-    private ConnectionFactory tcp() {
-        return ConnectionFactory.tcp(server.host(), server.port(), Duration.ofSeconds(5));
-    }
+class EvictorTest extends EchoBackendTest {
 
     @Test
     void deadIdleConnectionsAreReplacedUpToMinSizeWithoutTraffic() throws Exception {

@@ -2,7 +2,7 @@ package dev.connpool;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.connpool.testkit.NoPoolThreads;
+import dev.connpool.testkit.EchoBackendTest;
 import dev.connpool.testkit.TestServer;
 import java.io.IOException;
 import java.net.Socket;
@@ -11,32 +11,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /** DESIGN §4 get, step 2: idle order and the checks made on an idle connection. */
-@Timeout(30)
-@ExtendWith(NoPoolThreads.class)
-class GetTest {
-
-    private TestServer server;
-
-    @BeforeEach
-    void startServer() throws IOException {
-        server = TestServer.echo();
-    }
-
-    @AfterEach
-    void stopServer() throws IOException {
-        server.close();
-    }
-
-    private ConnectionFactory tcp() {
-        return ConnectionFactory.tcp(server.host(), server.port(), Duration.ofSeconds(5));
-    }
+class GetTest extends EchoBackendTest {
 
     @Test
     void idleConnectionsAreLentMostRecentlyReturnedFirst() throws Exception {

@@ -3,7 +3,7 @@ package dev.connpool;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.connpool.testkit.Await;
-import dev.connpool.testkit.NoPoolThreads;
+import dev.connpool.testkit.EchoBackendTest;
 import dev.connpool.testkit.TestServer;
 import java.io.IOException;
 import java.net.Socket;
@@ -13,34 +13,16 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /** DESIGN §4 get, step 3: growth by increment, the caller first, the rest in the background. */
-@Timeout(30)
-@ExtendWith(NoPoolThreads.class)
-class GrowthTest {
-
-    private TestServer server;
-
-    @BeforeEach
-    void startServer() throws IOException {
-        server = TestServer.echo();
-    }
-
-    @AfterEach
-    void stopServer() throws IOException {
-        server.close();
-    }
+class GrowthTest extends EchoBackendTest {
 
     /** A factory whose first connect goes through at once and whose later ones wait for a gate. */
     private final class GatedFactory implements ConnectionFactory {
         final CountDownLatch gate = new CountDownLatch(1);
         final AtomicInteger calls = new AtomicInteger();
-        final ConnectionFactory tcp = ConnectionFactory.tcp(server.host(), server.port(), Duration.ofSeconds(5));
+        final ConnectionFactory tcp = tcp();
 
         @Override
         public Socket create() throws IOException {
@@ -65,8 +47,8 @@ class GrowthTest {
             try (PooledConnection c = pool.get(Duration.ofSeconds(5))) {
                 c.getOutputStream().write('x');
                 assertThat(c.getInputStream().read()).isEqualTo('x');
-                // two more were started for the pool and are still connecting
-                assertThat(factory.calls).hasValue(3);
+                // two more were started for the pool and are still connecting (held at the gate)
+                Await.until(() -> factory.calls.get() == 3, Duration.ofSeconds(5), "three connects started");
                 assertThat(pool.stats().connecting()).isEqualTo(2);
                 assertThat(pool.stats().size()).isEqualTo(1);
             }
@@ -84,7 +66,7 @@ class GrowthTest {
     void growthNeverExceedsMaxSize() throws Exception {
         try (ConnPool pool = ConnPool.create("capped", ConnPoolConfig.builder().maxSize(4).increment(3)
                 .healthCheck(HealthCheck.none()).build(),
-                ConnectionFactory.tcp(server.host(), server.port(), Duration.ofSeconds(5)))) {
+                tcp())) {
             List<PooledConnection> held = new ArrayList<>();
             held.add(pool.get()); // opens 3
             Await.until(() -> pool.stats().size() == 3, Duration.ofSeconds(5), "three open");

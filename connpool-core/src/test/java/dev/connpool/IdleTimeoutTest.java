@@ -3,38 +3,17 @@ package dev.connpool;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.connpool.testkit.Await;
-import dev.connpool.testkit.NoPoolThreads;
+import dev.connpool.testkit.EchoBackendTest;
 import dev.connpool.testkit.TestServer;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /** DESIGN §4: idle timeout closes idle connections, but never takes the pool below minSize. */
-@Timeout(30)
-@ExtendWith(NoPoolThreads.class)
-class IdleTimeoutTest {
-
-    private TestServer server;
-
-    @BeforeEach
-    void startServer() throws IOException {
-        server = TestServer.echo();
-    }
-
-    @AfterEach
-    void stopServer() throws IOException {
-        server.close();
-    }
-
-    private ConnectionFactory tcp() {
-        return ConnectionFactory.tcp(server.host(), server.port(), Duration.ofSeconds(5));
-    }
+class IdleTimeoutTest extends EchoBackendTest {
 
     private static void fill(ConnPool pool, int n) throws IOException {
         List<PooledConnection> held = new ArrayList<>();

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.connpool.testkit.Await;
-import dev.connpool.testkit.NoPoolThreads;
+import dev.connpool.testkit.EchoBackendTest;
 import dev.connpool.testkit.TestServer;
 import java.io.IOException;
 import java.net.Socket;
@@ -13,32 +13,14 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /** DESIGN §4 get, step 4: waiting at maxSize, first come first served, direct hand-off. */
-@Timeout(30)
-@ExtendWith(NoPoolThreads.class)
-class WaitTest {
-
-    private TestServer server;
-
-    @BeforeEach
-    void startServer() throws IOException {
-        server = TestServer.echo();
-    }
-
-    @AfterEach
-    void stopServer() throws IOException {
-        server.close();
-    }
+class WaitTest extends EchoBackendTest {
 
     private ConnPool pool(String name, ConnPoolConfig.Builder config) throws IOException {
         return ConnPool.create(name, config.build(),
-                ConnectionFactory.tcp(server.host(), server.port(), Duration.ofSeconds(5)));
+                tcp());
     }
 
     @Test
