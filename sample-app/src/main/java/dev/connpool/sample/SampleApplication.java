@@ -22,7 +22,8 @@ import org.springframework.core.env.SimpleCommandLinePropertySource;
  * Run as is, it serves them over HTTP next to the actuator. With {@code --demo=<example>} it runs that
  * example once on the command line, as the original did, prints what happened and exits.
  * Unless {@code sample.backends.embedded=false}, it starts its own loopback backends first
- * ({@link dev.connpool.sample.backends.EmbeddedBackends}).
+ * ({@link dev.connpool.sample.backends.EmbeddedBackends}). Unless {@code sample.admin.enabled=false}, it
+ * serves Spring Boot Admin under {@code /admin}, registered in it ({@link dev.connpool.sample.admin}).
  */
 @SpringBootApplication(proxyBeanMethods = false)
 public class SampleApplication {

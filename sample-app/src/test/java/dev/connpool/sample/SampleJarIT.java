@@ -9,6 +9,8 @@ import dev.connpool.testkit.Await;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.HttpURLConnection;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,6 +31,7 @@ import org.junit.jupiter.api.Timeout;
 class SampleJarIT {
 
     private static final Duration STARTUP = Duration.ofSeconds(120);
+    private static final Duration STOP_WITH_ADMIN_OPEN = Duration.ofSeconds(15);
     private static final Pattern TOMCAT_PORT = Pattern.compile("Tomcat started on port (\\d+)");
 
     /** A {@code java -jar} process whose output is collected by a thread of its own. */
@@ -132,6 +135,47 @@ class SampleJarIT {
             Http.Response health = http.get("/actuator/health/connpool/echo");
             assertThat((String) JsonPath.read(health.body(), "$.status")).isEqualTo("UP");
             assertThat(http.get("/redis/ping").status()).isEqualTo(503);
+
+            // Spring Boot Admin, with the app registered in it on its random port, and the connpools
+            // view's extension packed in the jar
+            Await.until(() -> registered(http), Duration.ofSeconds(30), () -> "registered in /admin; output:\n"
+                    + jar.output());
+            Http.Response ui = http.get("/admin/applications");
+            assertThat(ui.status()).isEqualTo(200);
+            assertThat(ui.body()).contains("extensions/connpools/index.js");
+            Http.Response extension = http.get("/admin/extensions/connpools/index.js");
+            assertThat(extension.status()).isEqualTo(200);
+            assertThat(extension.body()).contains("SBA.use(").contains("'instances/connpools'");
+            assertThat(http.get("/admin/extensions/connpools/connpools.css").status()).isEqualTo(200);
+
+            // an open admin UI holds event streams; stopping the app still takes seconds, not the 30 s of
+            // an unbounded graceful shutdown
+            HttpURLConnection events = (HttpURLConnection) URI.create(
+                    "http://127.0.0.1:" + m.group(1) + "/admin/instances/events").toURL().openConnection();
+            try {
+                events.setRequestProperty("Accept", "text/event-stream");
+                events.setConnectTimeout(10_000);
+                events.setReadTimeout(10_000);
+                assertThat(events.getResponseCode()).isEqualTo(200);
+                assertThat(events.getContentType()).startsWith("text/event-stream");
+                long stopping = System.nanoTime();
+                jar.process.destroy();
+                assertThat(jar.process.waitFor(STOP_WITH_ADMIN_OPEN.toSeconds() + 10, TimeUnit.SECONDS))
+                        .as("stopped; output:%n%s", jar.output()).isTrue();
+                assertThat(Duration.ofNanos(System.nanoTime() - stopping)).isLessThan(STOP_WITH_ADMIN_OPEN);
+            } finally {
+                events.disconnect();
+            }
+        }
+    }
+
+    private static boolean registered(Http http) {
+        try {
+            Http.Response instances = http.getJson("/admin/instances");
+            return instances.status() == 200 && !JsonPath.<List<String>>read(instances.body(),
+                    "$[?(@.registration.name == 'connpool-sample' && @.statusInfo.status != 'UNKNOWN')].id").isEmpty();
+        } catch (IOException e) {
+            return false;
         }
     }
 }

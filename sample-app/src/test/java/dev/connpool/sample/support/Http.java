@@ -37,14 +37,19 @@ public final class Http {
     }
 
     public Response get(String path) throws IOException {
-        return send("GET", path, null);
+        return send("GET", path, null, null);
+    }
+
+    /** A GET that asks for JSON (Spring Boot Admin's API answers a browser's Accept with its UI). */
+    public Response getJson(String path) throws IOException {
+        return send("GET", path, null, "application/json");
     }
 
     public Response postJson(String path, String json) throws IOException {
-        return send("POST", path, json);
+        return send("POST", path, json, null);
     }
 
-    private Response send(String method, String path, String json) throws IOException {
+    private Response send(String method, String path, String json, String accept) throws IOException {
         HttpURLConnection conn = (HttpURLConnection) URI.create("http://127.0.0.1:" + port + path).toURL()
                 .openConnection();
         try {
@@ -53,6 +58,9 @@ public final class Http {
             conn.setReadTimeout(TIMEOUT_MILLIS);
             conn.setUseCaches(false);
             conn.setRequestProperty("Connection", "close");
+            if (accept != null) {
+                conn.setRequestProperty("Accept", accept);
+            }
             if (json != null) {
                 conn.setDoOutput(true);
                 conn.setRequestProperty("Content-Type", "application/json");

@@ -1,0 +1,282 @@
+/*
+ * Spring Boot Admin UI extension: the "Connection Pools" view of an instance, for the connpool starter.
+ *
+ * Plain JavaScript, no build step: Spring Boot Admin 4 finds every *.js and *.css under
+ * META-INF/spring-boot-admin-server-ui/extensions/ on the classpath and loads it with a classic
+ * <script> (not a module) after its own app, so this file uses no import/export and takes what it
+ * needs from the globals SBA sets: window.Vue (the whole 'vue' module) and window.SBA.use, which calls
+ * install({ viewRegistry, applicationStore, i18n }). The component is a Vue options object with a
+ * render function, so it needs no template compiler either.
+ *
+ * The view shows every pool of GET actuator/connpools (size, in use, idle, waiters, close counters by
+ * reason) with its health from GET actuator/health/connpool, refreshed every 2 s, and an "Evict idle"
+ * button per pool (POST actuator/connpools/{name}). Requests go through the admin server's proxy
+ * (instance.axios). The endpoint allows the POST only with
+ * management.endpoint.connpools.access=unrestricted; otherwise it answers 405, and the view says so.
+ */
+(function () {
+  'use strict';
+
+  const Vue = window.Vue;
+  const SBA = window.SBA;
+  if (!Vue || !SBA || typeof SBA.use !== 'function') {
+    console.error('connpools extension: Spring Boot Admin globals (Vue, SBA.use) not found; view not added');
+    return;
+  }
+  const { h, resolveComponent } = Vue;
+
+  const REFRESH_MILLIS = 2000;
+  // a request that hangs shows as an error instead of a view that never loads
+  const REQUEST_TIMEOUT_MILLIS = 10000;
+  const REASONS = ['idle', 'lifetime', 'health', 'unusable', 'shutdown'];
+  const COUNTERS = [
+    { field: 'size', label: 'Size', title: 'Connections open, in use and idle' },
+    { field: 'max', label: 'Max', title: 'max-size: most connections open at once' },
+    { field: 'active', label: 'Active', title: 'Connections in use' },
+    { field: 'idle', label: 'Idle', title: 'Idle connections' },
+    { field: 'waiters', label: 'Waiters', title: 'Callers waiting for a connection' },
+    { field: 'created', label: 'Created', title: 'Connections opened since start' },
+  ];
+  const READ_ONLY_MESSAGE = 'Evicting is not allowed: the connpools endpoint is read-only. Set '
+      + 'management.endpoint.connpools.access=unrestricted on the application to allow it.';
+
+  // the server icon of the sidebar group
+  const ICON = '<svg xmlns="http://www.w3.org/2000/svg" class="h-5 w-5 mr-3" fill="none" viewBox="0 0 24 24" '
+      + 'stroke="currentColor" stroke-width="2"><rect x="3" y="4" width="18" height="6" rx="1.5"/>'
+      + '<rect x="3" y="14" width="18" height="6" rx="1.5"/><path stroke-linecap="round" d="M7 7h.01M7 17h.01"/></svg>';
+
+  /** What went wrong with a request, in a sentence. */
+  function describe(error) {
+    const response = error && error.response;
+    if (response) {
+      const detail = response.data && (response.data.detail || response.data.message || response.data.error);
+      return 'HTTP ' + response.status + (detail ? ': ' + detail : '');
+    }
+    return (error && error.message) || String(error);
+  }
+
+  function valueOf(pool, field) {
+    if (field === 'max') {
+      return pool.config ? pool.config.maxSize : undefined;
+    }
+    return pool.stats ? pool.stats[field] : undefined;
+  }
+
+  const ConnPoolsView = {
+    name: 'ConnPoolsView',
+    props: {
+      instance: { type: Object, required: true },
+      application: { type: Object, default: null },
+    },
+    data() {
+      return {
+        pools: null, // name -> descriptor, as GET actuator/connpools lists them; null until the first answer
+        health: {}, // name -> status, from GET actuator/health/connpool
+        error: null, // why the last refresh failed, or null
+        updatedAt: null,
+        evicting: {}, // name -> true while its POST runs
+        outcomes: {}, // name -> { ok, text } of its last eviction
+        readOnly: false, // a POST answered 405
+      };
+    },
+    watch: {
+      'instance.id'() {
+        // another instance in the same view: start over
+        this.pools = null;
+        this.health = {};
+        this.outcomes = {};
+        this.readOnly = false;
+        this.refresh();
+      },
+    },
+    created() {
+      this.generation = 0;
+      this.timer = null;
+      this.stopped = false;
+      this.refresh();
+    },
+    beforeUnmount() {
+      this.stopped = true;
+      clearTimeout(this.timer);
+    },
+    methods: {
+      /** Fetches pools and health now, then again every REFRESH_MILLIS; a later call supersedes this one. */
+      async refresh() {
+        clearTimeout(this.timer);
+        const generation = ++this.generation;
+        try {
+          const [pools, health] = await Promise.all([this.fetchPools(), this.fetchHealth()]);
+          if (generation === this.generation) {
+            this.pools = pools;
+            this.health = health;
+            this.error = null;
+            this.updatedAt = new Date();
+          }
+        } catch (e) {
+          if (generation === this.generation) {
+            this.error = describe(e);
+          }
+        }
+        if (!this.stopped && generation === this.generation) {
+          this.timer = setTimeout(() => this.refresh(), REFRESH_MILLIS);
+        }
+      },
+      async fetchPools() {
+        const response = await this.instance.axios.get('actuator/connpools', {
+          suppressToast: true,
+          timeout: REQUEST_TIMEOUT_MILLIS,
+        });
+        return (response.data && response.data.pools) || {};
+      },
+      /** Each pool's status; empty if the health contributor is off or hidden. */
+      async fetchHealth() {
+        try {
+          const response = await this.instance.axios.get('actuator/health/connpool', {
+            suppressToast: true,
+            timeout: REQUEST_TIMEOUT_MILLIS,
+            // DOWN answers 503, with the same body
+            validateStatus: (status) => status === 200 || status === 503,
+          });
+          const components = (response.data && response.data.components) || {};
+          const statuses = {};
+          Object.keys(components).forEach((name) => {
+            statuses[name] = components[name].status;
+          });
+          return statuses;
+        } catch (e) {
+          return {};
+        }
+      },
+      async evict(name) {
+        this.evicting = Object.assign({}, this.evicting, { [name]: true });
+        let outcome;
+        try {
+          // an empty JSON body: actuator write operations accept JSON only, and axios would label an
+          // empty POST as a form (415)
+          const response = await this.instance.axios.post('actuator/connpools/' + encodeURIComponent(name), {}, {
+            suppressToast: true,
+            timeout: REQUEST_TIMEOUT_MILLIS,
+          });
+          const evicted = response.data ? response.data.evicted : undefined;
+          outcome = { ok: true, text: 'evicted ' + evicted + ' idle' };
+        } catch (e) {
+          const status = e.response && e.response.status;
+          if (status === 405) {
+            this.readOnly = true;
+            outcome = { ok: false, text: 'not allowed (access read-only)' };
+          } else if (status === 404) {
+            outcome = { ok: false, text: 'no such pool' };
+          } else {
+            outcome = { ok: false, text: 'failed: ' + describe(e) };
+          }
+        }
+        this.evicting = Object.assign({}, this.evicting, { [name]: false });
+        this.outcomes = Object.assign({}, this.outcomes, { [name]: outcome });
+        this.refresh();
+      },
+      /** The table of pools: one row each, in the endpoint's order. */
+      renderTable(names) {
+        const SbaStatusBadge = resolveComponent('sba-status-badge');
+        const SbaButton = resolveComponent('sba-button');
+        const head = h('thead', [
+          h('tr', [
+            h('th', { rowspan: 2, class: 'connpools-left' }, 'Pool'),
+            h('th', { rowspan: 2, class: 'connpools-left' }, 'Health'),
+            ...COUNTERS.map((c) => h('th', { rowspan: 2, title: c.title }, c.label)),
+            h('th', { colspan: REASONS.length, class: 'connpools-group' }, 'Closed, by reason'),
+            h('th', { rowspan: 2 }, ''),
+          ]),
+          h('tr', REASONS.map((reason) => h('th', { class: 'connpools-reason' }, reason))),
+        ]);
+        const rows = names.map((name) => {
+          const pool = this.pools[name];
+          const status = this.health[name];
+          const outcome = this.outcomes[name];
+          const closed = (pool.stats && pool.stats.closed) || {};
+          const nameCell = [h('div', { class: 'connpools-name' }, name)];
+          if (pool.target) {
+            nameCell.push(h('div', { class: 'connpools-target' }, pool.target));
+          }
+          if (pool.lastConnectError) {
+            nameCell.push(h('div', { class: 'connpools-connect-error', 'data-field': 'lastConnectError' },
+                pool.lastConnectError));
+          }
+          const action = [
+            h(SbaButton, {
+              size: 'xs',
+              disabled: this.readOnly || this.evicting[name] === true || pool.closed,
+              title: this.readOnly ? READ_ONLY_MESSAGE : 'Close the idle connections of ' + name
+                  + ' now; the pool reopens up to min-size',
+              'data-action': 'evict',
+              onClick: () => this.evict(name),
+            }, () => (this.evicting[name] ? 'Evicting…' : 'Evict idle')),
+          ];
+          if (outcome) {
+            action.push(h('div', {
+              class: outcome.ok ? 'connpools-outcome' : 'connpools-outcome connpools-outcome--failed',
+              'data-field': 'evictOutcome',
+            }, outcome.text));
+          }
+          return h('tr', { key: name, 'data-pool': name }, [
+            h('td', { class: 'connpools-left' }, nameCell),
+            h('td', { class: 'connpools-left', 'data-field': 'status' },
+                status ? [h(SbaStatusBadge, { status: status })] : '–'),
+            ...COUNTERS.map((c) => h('td', { 'data-field': c.field }, String(valueOf(pool, c.field) ?? '–'))),
+            ...REASONS.map((reason) => h('td', { 'data-field': 'closed.' + reason }, String(closed[reason] ?? '–'))),
+            h('td', { class: 'connpools-action' }, action),
+          ]);
+        });
+        return h('div', { class: 'connpools-scroll' }, [
+          h('table', { class: 'connpools-table' }, [head, h('tbody', rows)]),
+        ]);
+      },
+    },
+    render() {
+      const SbaPanel = resolveComponent('sba-panel');
+      const names = this.pools ? Object.keys(this.pools) : [];
+      const subtitle = this.pools === null
+        ? 'loading'
+        : names.length + (names.length === 1 ? ' pool' : ' pools') + ', refreshed every '
+          + REFRESH_MILLIS / 1000 + ' s' + (this.updatedAt ? ', last at ' + this.updatedAt.toLocaleTimeString() : '');
+      const body = [];
+      if (this.error) {
+        body.push(h('div', { class: 'connpools-alert connpools-alert--error', role: 'alert' },
+            'Could not read actuator/connpools: ' + this.error));
+      }
+      if (this.readOnly) {
+        body.push(h('div', { class: 'connpools-alert connpools-alert--warning', role: 'alert',
+          'data-connpools-read-only': '' }, READ_ONLY_MESSAGE));
+      }
+      if (this.pools !== null && names.length === 0) {
+        body.push(h('p', { class: 'connpools-empty' }, 'This application has no connection pools.'));
+      } else if (this.pools !== null) {
+        body.push(this.renderTable(names));
+      }
+      return h('section', { class: 'connpools' }, [
+        h(SbaPanel, { title: 'Connection pools', subtitle: subtitle }, { default: () => body }),
+      ]);
+    },
+  };
+
+  SBA.use({
+    install({ viewRegistry, i18n }) {
+      if (i18n && typeof i18n.mergeLocaleMessage === 'function') {
+        i18n.mergeLocaleMessage('en', {
+          instances: { connpools: { label: 'Connection Pools' } },
+          sidebar: { connpools: { title: 'Connection Pools' } },
+        });
+      }
+      viewRegistry.setGroupIcon('connpools', ICON);
+      viewRegistry.addView({
+        name: 'instances/connpools',
+        parent: 'instances',
+        path: 'connpools',
+        component: ConnPoolsView,
+        label: 'instances.connpools.label',
+        group: 'connpools',
+        order: 60,
+        isEnabled: ({ instance }) => instance.hasEndpoint('connpools'),
+      });
+    },
+  });
+})();

@@ -1,0 +1,101 @@
+package dev.connpool.sample.admin;
+
+import static dev.connpool.sample.support.AdminUi.UI;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.jayway.jsonpath.JsonPath;
+import dev.connpool.sample.SampleApplication;
+import dev.connpool.sample.support.AdminUi;
+import dev.connpool.sample.support.HeadlessChromium;
+import dev.connpool.sample.support.Http;
+import dev.connpool.sample.support.NothingLeftBehind;
+import dev.connpool.sample.support.Ports;
+import java.io.IOException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ConditionEvaluationResult;
+import org.junit.jupiter.api.extension.ExecutionCondition;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.openqa.selenium.By;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * The {@code connpools} view of the admin UI when the endpoint has the starter's default access,
+ * read-only: the table still shows every pool (opened by its URL, which also checks that a deep link
+ * to an extension's view works), and Evict idle says it is not allowed instead of failing silently,
+ * then stays disabled; no connection is closed.
+ */
+@ExtendWith(NothingLeftBehind.class)
+@ExtendWith(AdminUiReadOnlyBrowserTest.Browser.class)
+@SpringBootTest(classes = SampleApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT, properties = {
+        "server.address=127.0.0.1",
+        // the admin UI's event streams would hold up a graceful shutdown (see application.yml)
+        "server.shutdown=immediate",
+        "sample.backends.echo.port=0",
+        "sample.backends.backend-1.port=0",
+        "sample.backends.backend-2.port=0",
+        "management.endpoint.connpools.access=read_only" })
+@DirtiesContext
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class AdminUiReadOnlyBrowserTest {
+
+    /** Skips the class without a browser, outside CI. */
+    static final class Browser implements ExecutionCondition {
+
+        @Override
+        public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
+            return HeadlessChromium.availability();
+        }
+    }
+
+    @DynamicPropertySource
+    static void noRedis(DynamicPropertyRegistry registry) {
+        int closed = Ports.closed();
+        registry.add("connpool.pools.redis.host", () -> "127.0.0.1");
+        registry.add("connpool.pools.redis.port", () -> closed);
+    }
+
+    @LocalServerPort
+    int port;
+
+    @Test
+    void evictSaysItIsNotAllowedAndClosesNothing() throws IOException {
+        // the endpoint itself refuses
+        assertThat(new Http(port).postJson("/actuator/connpools/echo", "{}").status()).isEqualTo(405);
+        try (HeadlessChromium browser = HeadlessChromium.start()) {
+            try {
+                browser.resize(1400, 720);
+                AdminUi ui = new AdminUi(browser, port);
+                String instanceId = ui.awaitRegisteredInstance();
+                ui.openInstanceView(instanceId, "connpools");
+                ui.awaitTableMatchesActuator();
+                int closedIdle = JsonPath.read(ui.json("/actuator/connpools/echo"), "$.stats.closed.idle");
+                assertThat(ui.evictEnabled("echo")).isTrue();
+
+                assertThat(ui.evict("echo")).isEqualTo("not allowed (access read-only)");
+                String banner = browser.await(UI).withMessage("the read-only banner").until(d -> {
+                    var found = d.findElements(By.cssSelector("[data-connpools-read-only]"));
+                    return found.isEmpty() ? null : found.get(0).getText();
+                });
+                assertThat(banner).contains("read-only").contains("management.endpoint.connpools.access=unrestricted");
+                browser.await(UI).withMessage("Evict idle disabled on every pool").until(d -> ui.poolNames().stream()
+                        .noneMatch(ui::evictEnabled));
+                assertThat((Integer) JsonPath.read(ui.json("/actuator/connpools/echo"), "$.stats.closed.idle"))
+                        .isEqualTo(closedIdle);
+                browser.screenshot("connpools-read-only");
+            } catch (RuntimeException | AssertionError e) {
+                browser.screenshot("failed-read-only");
+                browser.pageSource("failed-read-only");
+                throw e;
+            }
+        }
+        assertThat(HeadlessChromium.browserProcesses()).as("browser processes").isEmpty();
+    }
+}
