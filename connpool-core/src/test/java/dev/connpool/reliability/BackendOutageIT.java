@@ -6,14 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.connpool.ConnPool;
 import dev.connpool.ConnPoolConfig;
 import dev.connpool.ConnectFailedException;
-import dev.connpool.ConnectionFactory;
 import dev.connpool.HealthCheck;
 import dev.connpool.PoolStats;
 import dev.connpool.PooledConnection;
 import dev.connpool.testkit.Await;
-import dev.connpool.testkit.FaultProxy;
-import dev.connpool.testkit.NoPoolThreads;
-import dev.connpool.testkit.TestServer;
+import dev.connpool.testkit.ProxiedEchoTest;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.time.Duration;
@@ -23,11 +20,8 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The backend goes away for several evict intervals and comes back on the same port (DESIGN §5
@@ -35,35 +29,16 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * is back the pool refills to minSize within two evict intervals and can lend maxSize at once.
  */
 @Timeout(60)
-@ExtendWith(NoPoolThreads.class)
-class BackendOutageIT {
+class BackendOutageIT extends ProxiedEchoTest {
 
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(1);
     private static final Duration EVICT = Duration.ofMillis(500);
-
-    private TestServer backend;
-    private FaultProxy proxy;
-
-    @BeforeEach
-    void backend() throws IOException {
-        backend = TestServer.echo();
-        proxy = FaultProxy.to(backend.port());
-    }
-
-    @AfterEach
-    void stop() throws IOException {
-        proxy.close();
-        backend.close();
-    }
-
-    private ConnectionFactory viaProxy() {
-        return ConnectionFactory.tcp(proxy.host(), proxy.port(), Duration.ofSeconds(1));
-    }
 
     @Test
     void outageOfSeveralEvictIntervalsThenRecovery() throws Exception {
         ConnPoolConfig config = ConnPoolConfig.builder().minSize(3).maxSize(6).increment(2)
                 .evictInterval(EVICT).healthCheck(HealthCheck.liveness()).failFast(false).build();
-        try (ConnPool pool = ConnPool.create("outage", config, viaProxy())) {
+        try (ConnPool pool = ConnPool.create("outage", config, viaProxy(CONNECT_TIMEOUT))) {
             proxy.awaitOpen(3, Duration.ofSeconds(5));
             Echo.assertFullyUsable(pool); // 6 open, 6 idle
 
@@ -129,7 +104,7 @@ class BackendOutageIT {
     void refusedConnectsFailFastWhileOpenConnectionsKeepWorking() throws Exception {
         ConnPoolConfig config = ConnPoolConfig.builder().minSize(2).maxSize(4).evictInterval(Duration.ZERO)
                 .build();
-        try (ConnPool pool = ConnPool.create("refuse", config, viaProxy())) {
+        try (ConnPool pool = ConnPool.create("refuse", config, viaProxy(CONNECT_TIMEOUT))) {
             proxy.awaitOpen(2, Duration.ofSeconds(5));
             proxy.refuse();
             PooledConnection a = pool.get(Duration.ofSeconds(1));
@@ -158,7 +133,7 @@ class BackendOutageIT {
     @Test
     void leasesKilledByTheOutageAreReplacedOnceTheBackendIsBack() throws Exception {
         ConnPoolConfig config = ConnPoolConfig.builder().maxSize(2).evictInterval(Duration.ZERO).build();
-        try (ConnPool pool = ConnPool.create("outage-waiters", config, viaProxy())) {
+        try (ConnPool pool = ConnPool.create("outage-waiters", config, viaProxy(CONNECT_TIMEOUT))) {
             PooledConnection a = pool.get(Duration.ofSeconds(1));
             PooledConnection b = pool.get(Duration.ofSeconds(1));
             proxy.stop();

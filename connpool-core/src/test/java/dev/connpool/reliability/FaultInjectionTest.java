@@ -4,14 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.connpool.ConnPool;
 import dev.connpool.ConnPoolConfig;
-import dev.connpool.ConnectionFactory;
 import dev.connpool.HealthCheck;
 import dev.connpool.PoolStats;
 import dev.connpool.PooledConnection;
 import dev.connpool.testkit.Await;
 import dev.connpool.testkit.FaultProxy;
-import dev.connpool.testkit.NoPoolThreads;
-import dev.connpool.testkit.TestServer;
+import dev.connpool.testkit.ProxiedEchoTest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -23,11 +21,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -38,8 +33,9 @@ import org.junit.jupiter.params.provider.EnumSource;
  * each is closed and counted under {@code HEALTH}, and the pool is whole again afterwards.
  */
 @Timeout(60)
-@ExtendWith(NoPoolThreads.class)
-class FaultInjectionTest {
+class FaultInjectionTest extends ProxiedEchoTest {
+
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
 
     /** A fault that kills every connection the proxy holds. */
     enum Fault {
@@ -83,25 +79,6 @@ class FaultInjectionTest {
 
         /** Whether a client socket in this kernel state has received the fault. */
         abstract boolean delivered(int tcpState, long rxQueue);
-    }
-
-    private TestServer backend;
-    private FaultProxy proxy;
-
-    @BeforeEach
-    void backend() throws IOException {
-        backend = TestServer.echo();
-        proxy = FaultProxy.to(backend.port());
-    }
-
-    @AfterEach
-    void stop() throws IOException {
-        proxy.close();
-        backend.close();
-    }
-
-    private ConnectionFactory viaProxy() {
-        return ConnectionFactory.tcp(proxy.host(), proxy.port(), Duration.ofSeconds(5));
     }
 
     /**
@@ -169,7 +146,7 @@ class FaultInjectionTest {
         ConnPoolConfig config = ConnPoolConfig.builder().minSize(4).maxSize(4)
                 .evictInterval(Duration.ZERO) // only get's checks stand between a dead socket and a caller
                 .healthCheck(HealthCheck.liveness()).build();
-        try (ConnPool pool = ConnPool.create("killed-" + fault, config, viaProxy())) {
+        try (ConnPool pool = ConnPool.create("killed-" + fault, config, viaProxy(CONNECT_TIMEOUT))) {
             proxy.awaitOpen(4, Duration.ofSeconds(5));
             // lend all four and give them back, so this thread also has a hinted connection (fast path)
             Echo.assertFullyUsable(pool);
@@ -202,7 +179,7 @@ class FaultInjectionTest {
     void evictorClosesConnectionsTheBackendKilledAndRefills(Fault fault) throws Exception {
         ConnPoolConfig config = ConnPoolConfig.builder().minSize(3).maxSize(5)
                 .evictInterval(Duration.ofMillis(100)).healthCheck(HealthCheck.liveness()).build();
-        try (ConnPool pool = ConnPool.create("evict-" + fault, config, viaProxy())) {
+        try (ConnPool pool = ConnPool.create("evict-" + fault, config, viaProxy(CONNECT_TIMEOUT))) {
             proxy.awaitOpen(3, Duration.ofSeconds(5));
 
             injectAndAwait(fault);
@@ -227,7 +204,7 @@ class FaultInjectionTest {
         ConnPoolConfig config = ConnPoolConfig.builder().minSize(2).maxSize(2).evictInterval(Duration.ZERO)
                 .healthCheck(HealthCheck.none()) // nothing but markUnusable protects the next caller
                 .build();
-        try (ConnPool pool = ConnPool.create("lent-rst", config, viaProxy())) {
+        try (ConnPool pool = ConnPool.create("lent-rst", config, viaProxy(CONNECT_TIMEOUT))) {
             proxy.awaitOpen(2, Duration.ofSeconds(5));
             PooledConnection a = pool.get(Duration.ofSeconds(1));
             PooledConnection b = pool.get(Duration.ofSeconds(1));
@@ -264,7 +241,7 @@ class FaultInjectionTest {
         };
         ConnPoolConfig config = ConnPoolConfig.builder().minSize(2).maxSize(2).evictInterval(Duration.ZERO)
                 .healthCheck(timed).build();
-        try (ConnPool pool = ConnPool.create("blackhole-checks", config, viaProxy())) {
+        try (ConnPool pool = ConnPool.create("blackhole-checks", config, viaProxy(CONNECT_TIMEOUT))) {
             proxy.awaitOpen(2, Duration.ofSeconds(5));
             try (PooledConnection c = pool.get(Duration.ofSeconds(1))) {
                 Echo.roundTrip(c); // the check passes while the backend answers

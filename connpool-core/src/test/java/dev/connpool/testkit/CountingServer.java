@@ -14,7 +14,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A loopback echo server whose count of open connections is exact, for invariant tests that
@@ -35,9 +34,7 @@ public final class CountingServer implements AutoCloseable {
     private final ServerSocketChannel server;
     private final Selector selector;
     private final Thread loop;
-    private final AtomicInteger accepted = new AtomicInteger();
-    private final AtomicInteger open = new AtomicInteger();
-    private final AtomicInteger maxOpen = new AtomicInteger();
+    private final ConnectionCounts counts = new ConnectionCounts("server-side");
     private volatile boolean closed;
 
     public CountingServer() throws IOException {
@@ -56,20 +53,19 @@ public final class CountingServer implements AutoCloseable {
     }
 
     public int accepted() {
-        return accepted.get();
+        return counts.acceptedCount();
     }
 
     public int open() {
-        return open.get();
+        return counts.openCount();
     }
 
     public int maxOpen() {
-        return maxOpen.get();
+        return counts.maxOpenCount();
     }
 
     public void awaitOpen(int expected, Duration timeout) {
-        Await.until(() -> open.get() == expected, timeout,
-                () -> "server-side open connections: expected " + expected + ", was " + open.get());
+        counts.awaitOpen(expected, timeout);
     }
 
     /** Makes a client socket close with linger, so its close is seen here before it returns. */
@@ -125,10 +121,10 @@ public final class CountingServer implements AutoCloseable {
         selector.selectNow();
         readAll(buf);
         for (SelectionKey k : fresh) {
-            accepted.incrementAndGet();
+            counts.accepted();
             if (k.isValid()) {
                 k.attach(null);
-                maxOpen.accumulateAndGet(open.incrementAndGet(), Math::max);
+                counts.opened();
             }
         }
     }
@@ -157,7 +153,7 @@ public final class CountingServer implements AutoCloseable {
                 // closing anyway
             }
             if (k.attachment() != FRESH) {
-                open.decrementAndGet();
+                counts.closed();
             }
         }
     }

@@ -49,9 +49,7 @@ public final class FaultProxy implements AutoCloseable {
     private final InetSocketAddress upstream;
     private final Set<Link> links = ConcurrentHashMap.newKeySet();
     private final List<Thread> threads = new ArrayList<>();
-    private final AtomicInteger accepted = new AtomicInteger();
-    private final AtomicInteger open = new AtomicInteger();
-    private final AtomicInteger maxOpen = new AtomicInteger();
+    private final ConnectionCounts counts = new ConnectionCounts("proxy-side");
     private final AtomicInteger resets = new AtomicInteger();
     private final AtomicLong bytesForwarded = new AtomicLong();
     private final AtomicInteger upstreamFailures = new AtomicInteger();
@@ -188,17 +186,17 @@ public final class FaultProxy implements AutoCloseable {
 
     /** Connections accepted so far. */
     public int accepted() {
-        return accepted.get();
+        return counts.acceptedCount();
     }
 
     /** Connections open now, as the proxy sees them. */
     public int open() {
-        return open.get();
+        return counts.openCount();
     }
 
     /** The most connections that were open at once. */
     public int maxOpen() {
-        return maxOpen.get();
+        return counts.maxOpenCount();
     }
 
     /** Connections the proxy reset so far ({@link #resetAll()}). */
@@ -218,14 +216,12 @@ public final class FaultProxy implements AutoCloseable {
 
     /** Waits until the proxy sees the given number of open connections. */
     public void awaitOpen(int expected, Duration timeout) {
-        Await.until(() -> open.get() == expected, timeout,
-                () -> "proxy-side open connections: expected " + expected + ", was " + open.get());
+        counts.awaitOpen(expected, timeout);
     }
 
     /** Waits until the proxy accepted at least the given number of connections. */
     public void awaitAccepted(int atLeast, Duration timeout) {
-        Await.until(() -> accepted.get() >= atLeast, timeout,
-                () -> "proxy accepted: expected at least " + atLeast + ", was " + accepted.get());
+        counts.awaitAccepted(atLeast, timeout);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -242,8 +238,7 @@ public final class FaultProxy implements AutoCloseable {
             }
             Link link = new Link(client);
             links.add(link); // before the counts: a connection counted as accepted is in reach of every fault
-            accepted.incrementAndGet();
-            maxOpen.accumulateAndGet(open.incrementAndGet(), Math::max);
+            counts.acceptedAndOpen();
             if (closed) {
                 link.drop(false);
                 link.finish();
@@ -404,7 +399,7 @@ public final class FaultProxy implements AutoCloseable {
                 closeQuietly(client);
                 closeQuietly(server);
                 links.remove(this);
-                open.decrementAndGet();
+                counts.closed();
             }
         }
     }
@@ -448,8 +443,8 @@ public final class FaultProxy implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "FaultProxy[127.0.0.1:" + port + " -> " + upstream.getPort() + ", open=" + open + ", accepted="
-                + accepted + (blackhole ? ", blackhole" : "") + (latencyNanos > 0 ? ", latency=" + latencyNanos / 1_000_000 + "ms" : "")
+        return "FaultProxy[127.0.0.1:" + port + " -> " + upstream.getPort() + ", " + counts
+                + (blackhole ? ", blackhole" : "") + (latencyNanos > 0 ? ", latency=" + latencyNanos / 1_000_000 + "ms" : "")
                 + "]";
     }
 }

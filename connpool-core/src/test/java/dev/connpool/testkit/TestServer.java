@@ -40,9 +40,7 @@ public final class TestServer implements AutoCloseable {
     private final Thread acceptor;
     private final Set<Conn> conns = ConcurrentHashMap.newKeySet();
     private final List<Thread> handlers = new ArrayList<>();
-    private final AtomicInteger accepted = new AtomicInteger();
-    private final AtomicInteger open = new AtomicInteger();
-    private final AtomicInteger maxOpen = new AtomicInteger();
+    private final ConnectionCounts counts = new ConnectionCounts("server-side");
     private final AtomicLong bytesIn = new AtomicLong();
     private volatile Mode mode;
     private volatile boolean closed;
@@ -89,17 +87,17 @@ public final class TestServer implements AutoCloseable {
 
     /** Connections accepted so far. */
     public int accepted() {
-        return accepted.get();
+        return counts.acceptedCount();
     }
 
     /** Connections open now, as the server sees them. */
     public int open() {
-        return open.get();
+        return counts.openCount();
     }
 
     /** The most connections that were open at once. */
     public int maxOpen() {
-        return maxOpen.get();
+        return counts.maxOpenCount();
     }
 
     public long bytesIn() {
@@ -129,14 +127,12 @@ public final class TestServer implements AutoCloseable {
 
     /** Waits until the server sees the given number of open connections. */
     public void awaitOpen(int expected, Duration timeout) {
-        Await.until(() -> open.get() == expected, timeout,
-                () -> "server-side open connections: expected " + expected + ", was " + open.get());
+        counts.awaitOpen(expected, timeout);
     }
 
     /** Waits until the server accepted at least the given number of connections. */
     public void awaitAccepted(int atLeast, Duration timeout) {
-        Await.until(() -> accepted.get() >= atLeast, timeout,
-                () -> "accepted connections: expected at least " + atLeast + ", was " + accepted.get());
+        counts.awaitAccepted(atLeast, timeout);
     }
 
     private void acceptLoop() {
@@ -161,9 +157,7 @@ public final class TestServer implements AutoCloseable {
             // listed before counted: whoever saw the count can reach the connection (finAll, ...)
             Conn c = new Conn(s);
             conns.add(c);
-            accepted.incrementAndGet();
-            int now = open.incrementAndGet();
-            maxOpen.accumulateAndGet(now, Math::max);
+            counts.acceptedAndOpen();
             Thread t = new Thread(c, "test-server-conn-" + port());
             t.setDaemon(true);
             synchronized (handlers) {
@@ -234,7 +228,7 @@ public final class TestServer implements AutoCloseable {
                     // closing anyway
                 }
                 conns.remove(this);
-                open.decrementAndGet();
+                counts.closed();
             }
         }
     }

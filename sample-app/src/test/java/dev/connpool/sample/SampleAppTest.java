@@ -7,6 +7,7 @@ import dev.connpool.ConnPool;
 import dev.connpool.sample.backends.EmbeddedBackends;
 import dev.connpool.sample.backends.LineServer;
 import dev.connpool.sample.support.Http;
+import dev.connpool.sample.support.NoRedis;
 import dev.connpool.sample.support.NothingLeftBehind;
 import dev.connpool.sample.support.Ports;
 import dev.connpool.testkit.Await;
@@ -51,8 +52,7 @@ class SampleAppTest {
 
     @DynamicPropertySource
     static void noRedis(DynamicPropertyRegistry registry) {
-        registry.add("connpool.pools.redis.host", () -> "127.0.0.1");
-        registry.add("connpool.pools.redis.port", () -> NO_REDIS_PORT);
+        NoRedis.register(registry, NO_REDIS_PORT);
     }
 
     @LocalServerPort

@@ -6,8 +6,8 @@ import de.codecentric.boot.admin.client.registration.ApplicationRegistrator;
 import de.codecentric.boot.admin.server.services.InstanceRegistry;
 import dev.connpool.sample.SampleApplication;
 import dev.connpool.sample.support.Http;
+import dev.connpool.sample.support.NoRedis;
 import dev.connpool.sample.support.NothingLeftBehind;
-import dev.connpool.sample.support.Ports;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -37,9 +37,7 @@ class AdminOffTest {
 
     @DynamicPropertySource
     static void noRedis(DynamicPropertyRegistry registry) {
-        int closed = Ports.closed();
-        registry.add("connpool.pools.redis.host", () -> "127.0.0.1");
-        registry.add("connpool.pools.redis.port", () -> closed);
+        NoRedis.register(registry);
     }
 
     @LocalServerPort

@@ -8,8 +8,8 @@ import dev.connpool.sample.SampleApplication;
 import dev.connpool.sample.support.AdminUi;
 import dev.connpool.sample.support.HeadlessChromium;
 import dev.connpool.sample.support.Http;
+import dev.connpool.sample.support.NoRedis;
 import dev.connpool.sample.support.NothingLeftBehind;
-import dev.connpool.sample.support.Ports;
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -57,9 +57,7 @@ class AdminUiReadOnlyBrowserTest {
 
     @DynamicPropertySource
     static void noRedis(DynamicPropertyRegistry registry) {
-        int closed = Ports.closed();
-        registry.add("connpool.pools.redis.host", () -> "127.0.0.1");
-        registry.add("connpool.pools.redis.port", () -> closed);
+        NoRedis.register(registry);
     }
 
     @LocalServerPort

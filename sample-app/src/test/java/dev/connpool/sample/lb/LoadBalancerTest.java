@@ -8,8 +8,8 @@ import dev.connpool.sample.SampleApplication;
 import dev.connpool.sample.backends.EmbeddedBackends;
 import dev.connpool.sample.backends.LineServer;
 import dev.connpool.sample.support.Http;
+import dev.connpool.sample.support.NoRedis;
 import dev.connpool.sample.support.NothingLeftBehind;
-import dev.connpool.sample.support.Ports;
 import dev.connpool.testkit.Await;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -48,9 +48,7 @@ class LoadBalancerTest {
 
     @DynamicPropertySource
     static void noRedis(DynamicPropertyRegistry registry) {
-        int closed = Ports.closed();
-        registry.add("connpool.pools.redis.host", () -> "127.0.0.1");
-        registry.add("connpool.pools.redis.port", () -> closed);
+        NoRedis.register(registry);
     }
 
     @LocalServerPort

@@ -1,0 +1,29 @@
+package dev.connpool.sample.support;
+
+import org.springframework.test.context.DynamicPropertyRegistry;
+
+/**
+ * Points the sample app's {@code redis} pool at a loopback port nobody listens on, for the tests
+ * that are not about Redis: the app must start and serve everything else without it.
+ */
+public final class NoRedis {
+
+    private NoRedis() {
+    }
+
+    /**
+     * Registers {@code connpool.pools.redis.host} and {@code .port} for a closed loopback port.
+     *
+     * @param registry the test's dynamic properties
+     * @param port a port from {@link Ports#closed()}
+     */
+    public static void register(DynamicPropertyRegistry registry, int port) {
+        registry.add("connpool.pools.redis.host", () -> "127.0.0.1");
+        registry.add("connpool.pools.redis.port", () -> port);
+    }
+
+    /** As {@link #register(DynamicPropertyRegistry, int)}, on a fresh closed port. */
+    public static void register(DynamicPropertyRegistry registry) {
+        register(registry, Ports.closed());
+    }
+}
