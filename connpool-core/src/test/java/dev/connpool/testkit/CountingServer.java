@@ -26,7 +26,7 @@ import java.util.List;
  * this side's kernel acknowledged the FIN; see {@link #lingering}), a close always reaches the
  * count before the accept of any connection opened after it.
  */
-public final class CountingServer implements AutoCloseable {
+public final class CountingServer extends CountingEndpoint {
 
     /** Attached to a connection accepted but not counted yet. */
     private static final Object FRESH = new Object();
@@ -34,10 +34,10 @@ public final class CountingServer implements AutoCloseable {
     private final ServerSocketChannel server;
     private final Selector selector;
     private final Thread loop;
-    private final ConnectionCounts counts = new ConnectionCounts("server-side");
     private volatile boolean closed;
 
     public CountingServer() throws IOException {
+        super("server-side");
         server = ServerSocketChannel.open();
         server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 500);
         server.configureBlocking(false);
@@ -50,22 +50,6 @@ public final class CountingServer implements AutoCloseable {
 
     public int port() {
         return server.socket().getLocalPort();
-    }
-
-    public int accepted() {
-        return counts.acceptedCount();
-    }
-
-    public int open() {
-        return counts.openCount();
-    }
-
-    public int maxOpen() {
-        return counts.maxOpenCount();
-    }
-
-    public void awaitOpen(int expected, Duration timeout) {
-        counts.awaitOpen(expected, timeout);
     }
 
     /** Makes a client socket close with linger, so its close is seen here before it returns. */
@@ -121,10 +105,10 @@ public final class CountingServer implements AutoCloseable {
         selector.selectNow();
         readAll(buf);
         for (SelectionKey k : fresh) {
-            counts.accepted();
+            countAccepted();
             if (k.isValid()) {
                 k.attach(null);
-                counts.opened();
+                countOpened();
             }
         }
     }
@@ -153,7 +137,7 @@ public final class CountingServer implements AutoCloseable {
                 // closing anyway
             }
             if (k.attachment() != FRESH) {
-                counts.closed();
+                countClosed();
             }
         }
     }

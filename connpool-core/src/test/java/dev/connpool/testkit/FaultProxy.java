@@ -44,12 +44,11 @@ import java.util.concurrent.locks.LockSupport;
  * the time (even while blackholed), so a client's close is counted at once. Binds to 127.0.0.1
  * only. {@link #close()} closes everything and joins every thread it started.
  */
-public final class FaultProxy implements AutoCloseable {
+public final class FaultProxy extends CountingEndpoint {
 
     private final InetSocketAddress upstream;
     private final Set<Link> links = ConcurrentHashMap.newKeySet();
     private final List<Thread> threads = new ArrayList<>();
-    private final ConnectionCounts counts = new ConnectionCounts("proxy-side");
     private final AtomicInteger resets = new AtomicInteger();
     private final AtomicLong bytesForwarded = new AtomicLong();
     private final AtomicInteger upstreamFailures = new AtomicInteger();
@@ -63,6 +62,7 @@ public final class FaultProxy implements AutoCloseable {
     private Thread acceptor;
 
     private FaultProxy(InetSocketAddress upstream) {
+        super("proxy-side");
         this.upstream = upstream;
     }
 
@@ -184,21 +184,6 @@ public final class FaultProxy implements AutoCloseable {
     // counts
     // ---------------------------------------------------------------------------------------
 
-    /** Connections accepted so far. */
-    public int accepted() {
-        return counts.acceptedCount();
-    }
-
-    /** Connections open now, as the proxy sees them. */
-    public int open() {
-        return counts.openCount();
-    }
-
-    /** The most connections that were open at once. */
-    public int maxOpen() {
-        return counts.maxOpenCount();
-    }
-
     /** Connections the proxy reset so far ({@link #resetAll()}). */
     public int resets() {
         return resets.get();
@@ -212,16 +197,6 @@ public final class FaultProxy implements AutoCloseable {
     /** Connections accepted whose backend connect failed (they were reset at once). */
     public int upstreamFailures() {
         return upstreamFailures.get();
-    }
-
-    /** Waits until the proxy sees the given number of open connections. */
-    public void awaitOpen(int expected, Duration timeout) {
-        counts.awaitOpen(expected, timeout);
-    }
-
-    /** Waits until the proxy accepted at least the given number of connections. */
-    public void awaitAccepted(int atLeast, Duration timeout) {
-        counts.awaitAccepted(atLeast, timeout);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -238,7 +213,7 @@ public final class FaultProxy implements AutoCloseable {
             }
             Link link = new Link(client);
             links.add(link); // before the counts: a connection counted as accepted is in reach of every fault
-            counts.acceptedAndOpen();
+            countAcceptedAndOpen();
             if (closed) {
                 link.drop(false);
                 link.finish();
@@ -399,7 +374,7 @@ public final class FaultProxy implements AutoCloseable {
                 closeQuietly(client);
                 closeQuietly(server);
                 links.remove(this);
-                counts.closed();
+                countClosed();
             }
         }
     }
@@ -443,7 +418,7 @@ public final class FaultProxy implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "FaultProxy[127.0.0.1:" + port + " -> " + upstream.getPort() + ", " + counts
+        return "FaultProxy[127.0.0.1:" + port + " -> " + upstream.getPort() + ", " + counts()
                 + (blackhole ? ", blackhole" : "") + (latencyNanos > 0 ? ", latency=" + latencyNanos / 1_000_000 + "ms" : "")
                 + "]";
     }

@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 import javax.net.ssl.ExtendedSSLSession;
 import javax.net.ssl.SNIServerName;
@@ -31,7 +30,7 @@ import javax.net.ssl.SSLSocket;
  * stays reachable; as any JDK TLS 1.3 server, it sends a session ticket right after the handshake.
  * Binds to 127.0.0.1 only. {@link #close()} closes every connection and joins every thread.
  */
-public final class LineServer implements AutoCloseable {
+public final class LineServer extends CountingEndpoint {
 
     /** Answers {@code PING\r\n} with {@code +PONG\r\n} and echoes every other line, like Redis. */
     public static final UnaryOperator<String> PONG = line -> line.equals("PING\r\n") ? "+PONG\r\n" : line;
@@ -47,10 +46,10 @@ public final class LineServer implements AutoCloseable {
     private final UnaryOperator<String> reply;
     private final Thread acceptor;
     private final List<Conn> conns = new CopyOnWriteArrayList<>();
-    private final AtomicInteger open = new AtomicInteger();
     private volatile boolean closed;
 
     private LineServer(SSLContext tls, UnaryOperator<String> reply) throws IOException {
+        super("server-side");
         this.tls = tls;
         this.reply = reply;
         this.server = new HoldingServerSocket();
@@ -78,17 +77,6 @@ public final class LineServer implements AutoCloseable {
         return server.getLocalPort();
     }
 
-    /** Connections whose server side is still open. */
-    public int open() {
-        return open.get();
-    }
-
-    /** Waits until the server sees the given number of open connections. */
-    public void awaitOpen(int expected, Duration timeout) {
-        Await.until(() -> open.get() == expected, timeout,
-                () -> "server-side open connections: expected " + expected + ", was " + open.get());
-    }
-
     /** The server side of the {@code index}-th accepted connection (0 first), waiting for it. */
     public Conn connection(int index, Duration timeout) {
         Await.until(() -> conns.size() > index, timeout, () -> "connection " + index + " was not accepted");
@@ -106,7 +94,7 @@ public final class LineServer implements AutoCloseable {
                 }
                 continue;
             }
-            open.incrementAndGet();
+            countAcceptedAndOpen();
             Conn c = new Conn(raw);
             conns.add(c);
             c.thread.start();
@@ -167,7 +155,7 @@ public final class LineServer implements AutoCloseable {
             } finally {
                 handshaken.countDown();
                 closeQuietly();
-                open.decrementAndGet();
+                countClosed();
             }
         }
 

@@ -26,7 +26,7 @@ import javax.net.ServerSocketFactory;
  *
  * <p>Binds to 127.0.0.1 only. {@link #close()} closes everything and joins every thread.
  */
-public final class TestServer implements AutoCloseable {
+public final class TestServer extends CountingEndpoint {
 
     /** What the server does with bytes it reads. */
     public enum Mode {
@@ -40,12 +40,12 @@ public final class TestServer implements AutoCloseable {
     private final Thread acceptor;
     private final Set<Conn> conns = ConcurrentHashMap.newKeySet();
     private final List<Thread> handlers = new ArrayList<>();
-    private final ConnectionCounts counts = new ConnectionCounts("server-side");
     private final AtomicLong bytesIn = new AtomicLong();
     private volatile Mode mode;
     private volatile boolean closed;
 
     private TestServer(ServerSocket server, Mode mode) {
+        super("server-side");
         this.server = server;
         this.mode = mode;
         this.acceptor = new Thread(this::acceptLoop, "test-server-" + server.getLocalPort());
@@ -85,21 +85,6 @@ public final class TestServer implements AutoCloseable {
         this.mode = mode;
     }
 
-    /** Connections accepted so far. */
-    public int accepted() {
-        return counts.acceptedCount();
-    }
-
-    /** Connections open now, as the server sees them. */
-    public int open() {
-        return counts.openCount();
-    }
-
-    /** The most connections that were open at once. */
-    public int maxOpen() {
-        return counts.maxOpenCount();
-    }
-
     public long bytesIn() {
         return bytesIn.get();
     }
@@ -125,16 +110,6 @@ public final class TestServer implements AutoCloseable {
         }
     }
 
-    /** Waits until the server sees the given number of open connections. */
-    public void awaitOpen(int expected, Duration timeout) {
-        counts.awaitOpen(expected, timeout);
-    }
-
-    /** Waits until the server accepted at least the given number of connections. */
-    public void awaitAccepted(int atLeast, Duration timeout) {
-        counts.awaitAccepted(atLeast, timeout);
-    }
-
     private void acceptLoop() {
         while (!closed) {
             Socket s;
@@ -157,7 +132,7 @@ public final class TestServer implements AutoCloseable {
             // listed before counted: whoever saw the count can reach the connection (finAll, ...)
             Conn c = new Conn(s);
             conns.add(c);
-            counts.acceptedAndOpen();
+            countAcceptedAndOpen();
             Thread t = new Thread(c, "test-server-conn-" + port());
             t.setDaemon(true);
             synchronized (handlers) {
@@ -228,7 +203,7 @@ public final class TestServer implements AutoCloseable {
                     // closing anyway
                 }
                 conns.remove(this);
-                counts.closed();
+                countClosed();
             }
         }
     }

@@ -4,11 +4,12 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * What a test server sees of its connections: how many it accepted, how many are open now, and
- * the most that were open at once. The servers of this kit count with one of these, so that every
- * server-side count a test asserts means the same thing.
+ * What a test server (or proxy) sees of its connections: how many it accepted, how many are open
+ * now, and the most that were open at once. The servers of this kit extend it, so every
+ * server-side count a test asserts means the same thing; they report with the {@code count*}
+ * methods.
  */
-public final class ConnectionCounts {
+public abstract class CountingEndpoint implements AutoCloseable {
 
     private final String side;
     private final AtomicInteger accepted = new AtomicInteger();
@@ -16,43 +17,43 @@ public final class ConnectionCounts {
     private final AtomicInteger maxOpen = new AtomicInteger();
 
     /** @param side how failure messages name the counting side, e.g. "server-side" or "proxy-side" */
-    public ConnectionCounts(String side) {
+    protected CountingEndpoint(String side) {
         this.side = side;
     }
 
     /** Counts a connection accepted and open. */
-    public void acceptedAndOpen() {
-        accepted();
-        opened();
+    protected final void countAcceptedAndOpen() {
+        countAccepted();
+        countOpened();
     }
 
-    /** Counts a connection accepted (not yet open: see {@link #opened()}). */
-    public void accepted() {
+    /** Counts a connection accepted (not yet open: see {@link #countOpened()}). */
+    protected final void countAccepted() {
         accepted.incrementAndGet();
     }
 
     /** Counts a connection open. */
-    public void opened() {
+    protected final void countOpened() {
         maxOpen.accumulateAndGet(open.incrementAndGet(), Math::max);
     }
 
     /** Counts a connection closed. */
-    public void closed() {
+    protected final void countClosed() {
         open.decrementAndGet();
     }
 
     /** Connections accepted so far. */
-    public int acceptedCount() {
+    public int accepted() {
         return accepted.get();
     }
 
-    /** Connections open now. */
-    public int openCount() {
+    /** Connections open now, as this side sees them. */
+    public int open() {
         return open.get();
     }
 
     /** The most connections that were open at once. */
-    public int maxOpenCount() {
+    public int maxOpen() {
         return maxOpen.get();
     }
 
@@ -68,8 +69,8 @@ public final class ConnectionCounts {
                 () -> side + " accepted connections: expected at least " + atLeast + ", was " + accepted.get());
     }
 
-    @Override
-    public String toString() {
+    /** The counts, for messages. */
+    protected final String counts() {
         return "open=" + open + ", accepted=" + accepted;
     }
 }
