@@ -11,8 +11,6 @@ import dev.connpool.sample.support.NoRedis;
 import dev.connpool.sample.support.NothingLeftBehind;
 import dev.connpool.sample.support.Ports;
 import dev.connpool.testkit.Await;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -67,14 +65,6 @@ class SampleAppTest {
 
     private Http http() {
         return new Http(port);
-    }
-
-    private Http.Response get(String path) {
-        try {
-            return http().get(path);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     @Test
@@ -141,7 +131,7 @@ class SampleAppTest {
         assertBadRequest("/echo?msg=" + "x".repeat(LineProtocol.MAX_LINE_BYTES + 1), "at most");
     }
 
-    private void assertBadRequest(String path, String detail) throws IOException {
+    private void assertBadRequest(String path, String detail) {
         Http.Response response = http().get(path);
         assertThat(response.status()).as("%s -> %s", path, response).isEqualTo(400);
         assertThat(response.contentType()).startsWith("application/problem+json");
@@ -153,21 +143,21 @@ class SampleAppTest {
         LineServer echo = backends.server(EmbeddedBackends.ECHO);
         echo.stop();
         try {
-            Await.until(() -> get("/echo?msg=anyone").status() == 503, WAIT, "GET /echo answers 503");
+            Await.until(() -> http().get("/echo?msg=anyone").status() == 503, WAIT, "GET /echo answers 503");
             Http.Response down = http().get("/echo?msg=anyone");
             assertThat(down.status()).as("%s", down).isEqualTo(503);
             assertThat((String) JsonPath.read(down.body(), "$.detail"))
                     .contains("connection pool 'echo'").contains("Connection refused");
             assertThat((String) JsonPath.read(down.body(), "$.pool")).isEqualTo("echo");
-            Await.until(() -> get("/actuator/health/connpool/echo").body().contains("\"DOWN\""), WAIT,
+            Await.until(() -> http().get("/actuator/health/connpool/echo").body().contains("\"DOWN\""), WAIT,
                     "echo health DOWN");
         } finally {
             if (!echo.isRunning()) {
                 echo.restart();
             }
         }
-        Await.until(() -> get("/echo?msg=back").status() == 200, WAIT, "GET /echo answers 200 again");
-        Await.until(() -> get("/actuator/health/connpool/echo").status() == 200, WAIT, "echo health UP again");
+        Await.until(() -> http().get("/echo?msg=back").status() == 200, WAIT, "GET /echo answers 200 again");
+        Await.until(() -> http().get("/actuator/health/connpool/echo").status() == 200, WAIT, "echo health UP again");
     }
 
     @Test

@@ -9,6 +9,7 @@ import dev.connpool.testkit.Await;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.HttpURLConnection;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -174,7 +175,7 @@ class SampleJarIT {
             Http.Response instances = http.getJson("/admin/instances");
             return instances.status() == 200 && !JsonPath.<List<String>>read(instances.body(),
                     "$[?(@.registration.name == 'connpool-sample' && @.statusInfo.status != 'UNKNOWN')].id").isEmpty();
-        } catch (IOException e) {
+        } catch (UncheckedIOException e) {
             return false;
         }
     }

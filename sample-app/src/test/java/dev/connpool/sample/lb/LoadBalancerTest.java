@@ -12,7 +12,6 @@ import dev.connpool.sample.support.NoRedis;
 import dev.connpool.sample.support.NothingLeftBehind;
 import dev.connpool.testkit.Await;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -71,12 +70,7 @@ class LoadBalancerTest {
 
     /** One answer: which backend, checked against what that backend said. */
     private String lb(String msg) {
-        Http.Response response;
-        try {
-            response = http().get("/lb?msg=" + Http.encode(msg));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        Http.Response response = http().get("/lb?msg=" + Http.encode(msg));
         assertThat(response.status()).as("%s", response).isEqualTo(200);
         String backend = JsonPath.read(response.body(), "$.backend");
         assertThat((String) JsonPath.read(response.body(), "$.reply")).isEqualTo(backend + ": " + msg);
@@ -92,11 +86,7 @@ class LoadBalancerTest {
     }
 
     private String health(String pool) {
-        try {
-            return JsonPath.read(http().get("/actuator/health/connpool/" + pool).body(), "$.status");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return JsonPath.read(http().get("/actuator/health/connpool/" + pool).body(), "$.status");
     }
 
     @AfterEach

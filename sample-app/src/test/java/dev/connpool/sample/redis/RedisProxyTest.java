@@ -10,7 +10,6 @@ import dev.connpool.sample.support.NothingLeftBehind;
 import dev.connpool.sample.support.RedisServer;
 import dev.connpool.testkit.Await;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -95,19 +94,11 @@ class RedisProxyTest {
     }
 
     private Http.Response command(String json) {
-        try {
-            return http().postJson("/redis", json);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return http().postJson("/redis", json);
     }
 
     private Http.Response get(String path) {
-        try {
-            return http().get(path);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return http().get(path);
     }
 
     /** The reply of a command that must succeed. */

@@ -3,8 +3,6 @@ package dev.connpool.sample.support;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.jayway.jsonpath.JsonPath;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -61,14 +59,10 @@ public final class AdminUi {
 
     /** A GET of the app (or of the admin server's API, asking for JSON) that answers 200 or 503. */
     public String json(String path) {
-        try {
-            Http http = new Http(port);
-            Http.Response response = path.startsWith("/admin") ? http.getJson(path) : http.get(path);
-            assertThat(response.status()).as("GET %s: %s", path, response).isIn(200, 503);
-            return response.body();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        Http http = new Http(port);
+        Http.Response response = path.startsWith("/admin") ? http.getJson(path) : http.get(path);
+        assertThat(response.status()).as("GET %s: %s", path, response).isIn(200, 503);
+        return response.body();
     }
 
     /** The pools of {@code /actuator/connpools}, in its order. */

@@ -1,6 +1,7 @@
 package dev.connpool.sample.support;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.HttpURLConnection;
@@ -10,7 +11,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * A real HTTP client against the application under test: one connection per call, closed after it
- * (no client thread or pooled socket left behind), every call bounded.
+ * (no client thread or pooled socket left behind), every call bounded. An I/O error is thrown as
+ * an {@link UncheckedIOException}, so that calls fit in the lambdas of a poll-until-deadline.
  */
 public final class Http {
 
@@ -36,20 +38,28 @@ public final class Http {
         return URLEncoder.encode(value, StandardCharsets.UTF_8);
     }
 
-    public Response get(String path) throws IOException {
+    public Response get(String path) {
         return send("GET", path, null, null);
     }
 
     /** A GET that asks for JSON (Spring Boot Admin's API answers a browser's Accept with its UI). */
-    public Response getJson(String path) throws IOException {
+    public Response getJson(String path) {
         return send("GET", path, null, "application/json");
     }
 
-    public Response postJson(String path, String json) throws IOException {
+    public Response postJson(String path, String json) {
         return send("POST", path, json, null);
     }
 
-    private Response send(String method, String path, String json, String accept) throws IOException {
+    private Response send(String method, String path, String json, String accept) {
+        try {
+            return exchange(method, path, json, accept);
+        } catch (IOException e) {
+            throw new UncheckedIOException(method + " " + path + ": " + e, e);
+        }
+    }
+
+    private Response exchange(String method, String path, String json, String accept) throws IOException {
         HttpURLConnection conn = (HttpURLConnection) URI.create("http://127.0.0.1:" + port + path).toURL()
                 .openConnection();
         try {
