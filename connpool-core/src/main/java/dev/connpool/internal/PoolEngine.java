@@ -366,12 +366,8 @@ public final class PoolEngine {
         long start = System.nanoTime();
         boolean blocked = false;
         boolean requeue = false;
-        boolean retry = false;
         try {
             for (;;) {
-                if (retry && deadline - System.nanoTime() <= 0) {
-                    throw timedOut(timeoutNanos); // what we got failed its checks, and time is up
-                }
                 Slot s = null;
                 long seq = 0;
                 Waiter w = null;
@@ -413,7 +409,9 @@ public final class PoolEngine {
                 }
                 // the connection we were given failed its checks: try again, first in line
                 requeue = w != null;
-                retry = true;
+                if (deadline - System.nanoTime() <= 0) {
+                    throw timedOut(timeoutNanos); // and time is up
+                }
             }
         } finally {
             if (blocked) {
@@ -505,13 +503,15 @@ public final class PoolEngine {
 
     /** Counts a timeout and describes it, with the pool's statistics at this moment. */
     private AcquireTimeoutException timedOut(long timeoutNanos) {
+        PoolStats snapshot;
         lock.lock();
         try {
             timeouts++;
+            snapshot = stats(); // reentrant: one lock round trip, and the snapshot counts this timeout
         } finally {
             lock.unlock();
         }
-        return new AcquireTimeoutException(name, Duration.ofNanos(timeoutNanos), stats(), lastConnectFailure);
+        return new AcquireTimeoutException(name, Duration.ofNanos(timeoutNanos), snapshot, lastConnectFailure);
     }
 
     /** An interrupted waiter that was served anyway hands its connection on. */

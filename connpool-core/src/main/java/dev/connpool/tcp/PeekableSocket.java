@@ -140,11 +140,7 @@ final class PeekableSocket extends Socket {
                 throw new SocketTimeoutException("no whole TLS record buffered");
             }
             if (hasReadDeadline) {
-                long left = readDeadline - System.nanoTime();
-                if (left <= 0) {
-                    throw new SocketTimeoutException("TLS handshake timed out");
-                }
-                socket.setSoTimeout((int) Math.max(1, Math.min(Integer.MAX_VALUE, left / 1_000_000)));
+                socket.setSoTimeout(TcpConnector.remainingMillis(readDeadline, "TLS handshake timed out"));
             }
             return socketIn.read(b, off, len);
         }

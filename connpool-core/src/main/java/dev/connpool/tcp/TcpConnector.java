@@ -112,7 +112,7 @@ public final class TcpConnector implements ConnectionFactory {
             if (address.isUnresolved()) {
                 throw new java.net.UnknownHostException(host);
             }
-            socket.connect(address, remainingMillis(deadline));
+            socket.connect(address, remainingMillis(deadline, "connect timed out"));
             if (sslContext == null) {
                 return socket;
             }
@@ -155,10 +155,16 @@ public final class TcpConnector implements ConnectionFactory {
         return name.indexOf(':') >= 0 || name.chars().allMatch(c -> c == '.' || Character.isDigit(c));
     }
 
-    private static int remainingMillis(long deadline) throws SocketTimeoutException {
+    /**
+     * The whole milliseconds left until {@code deadline} ({@code System.nanoTime()} scale), at least
+     * one, for a socket timeout that must not outlast it.
+     *
+     * @throws SocketTimeoutException with {@code onTimeout} as its message if no time is left
+     */
+    static int remainingMillis(long deadline, String onTimeout) throws SocketTimeoutException {
         long left = deadline - System.nanoTime();
         if (left <= 0) {
-            throw new SocketTimeoutException("connect timed out");
+            throw new SocketTimeoutException(onTimeout);
         }
         return (int) Math.max(1, Math.min(Integer.MAX_VALUE, left / 1_000_000));
     }
