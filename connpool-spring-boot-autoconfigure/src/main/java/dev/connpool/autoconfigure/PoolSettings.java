@@ -3,6 +3,7 @@ package dev.connpool.autoconfigure;
 import dev.connpool.ConnPoolConfig;
 import dev.connpool.HealthCheck;
 import dev.connpool.autoconfigure.ConnPoolProperties.Pool;
+import dev.connpool.tcp.TcpConnector;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Locale;
@@ -21,7 +22,6 @@ final class PoolSettings {
     static final int DEFAULT_MAX_SIZE = 10;
     static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(5);
     static final Duration DEFAULT_CHECK_TIMEOUT = Duration.ofSeconds(1);
-    static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
 
     /** The health check types, as written in properties. */
     static final String NONE = "none";
@@ -32,25 +32,20 @@ final class PoolSettings {
     @FunctionalInterface
     interface PropertyLookup {
 
-        PropertyLookup NONE = name -> null;
-
         @Nullable ConfigurationProperty find(String name);
     }
 
-    final String name;
     final String host;
     final int port;
     final Duration connectTimeout;
     final Duration shutdownGrace;
-    final String healthCheckType;
     final @Nullable String sslBundle;
     final boolean verifyHostname;
     final @Nullable String serverName;
-    private final ConnPoolConfig.Builder config;
+    private final ConnPoolConfig config;
     private final Resolver resolver;
 
     private PoolSettings(Resolver r) {
-        this.name = r.name;
         this.resolver = r;
         Value<String> hostValue = r.get("host", Pool::getHost, null);
         if (hostValue.value == null) {
@@ -80,7 +75,8 @@ final class PoolSettings {
         Value<Duration> evictInterval = r.get("evict-interval", Pool::getEvictInterval,
                 ConnPoolConfig.DEFAULT_EVICT_INTERVAL);
         r.require(evictInterval, !evictInterval.value.isNegative(), "must not be negative (0 disables the evictor)");
-        Value<Duration> connect = r.get("connect-timeout", Pool::getConnectTimeout, DEFAULT_CONNECT_TIMEOUT);
+        Value<Duration> connect = r.get("connect-timeout", Pool::getConnectTimeout,
+                TcpConnector.DEFAULT_CONNECT_TIMEOUT);
         r.require(connect, positive(connect.value), "must be greater than 0");
         this.connectTimeout = connect.value;
         Value<Duration> acquireTimeout = r.notNegative(r.get("acquire-timeout", Pool::getAcquireTimeout,
@@ -92,8 +88,6 @@ final class PoolSettings {
                 DEFAULT_SHUTDOWN_GRACE)).value;
 
         HealthCheck healthCheck = healthCheck(r);
-        this.healthCheckType = normalizedType(r.get("health-check.type", p -> p.getHealthCheck().getType(), LIVENESS)
-                .value);
 
         this.sslBundle = r.get("ssl.bundle", p -> p.getSsl().getBundle(), null).value;
         this.verifyHostname = r.get("ssl.verify-hostname", p -> p.getSsl().getVerifyHostname(), Boolean.TRUE).value;
@@ -103,7 +97,7 @@ final class PoolSettings {
         }
         this.serverName = serverNameValue.value;
 
-        this.config = ConnPoolConfig.builder()
+        ConnPoolConfig.Builder builder = ConnPoolConfig.builder()
                 .minSize(minSize.value)
                 .maxSize(maxSize.value)
                 .increment(increment.value)
@@ -115,7 +109,7 @@ final class PoolSettings {
                 .maxWaiters(maxWaiters.value)
                 .failFast(failFast.value);
         try {
-            config.build();
+            this.config = builder.build();
         } catch (IllegalArgumentException e) {
             // the core has a rule this class does not know (yet): report it under the property name
             throw new InvalidConnPoolPropertyException(r.prefix + propertyOf(e.getMessage()),
@@ -142,7 +136,7 @@ final class PoolSettings {
      * @return a fresh builder, for the pool's customizers to change
      */
     ConnPoolConfig.Builder configBuilder() {
-        return config.build().toBuilder();
+        return config.toBuilder();
     }
 
     /**
@@ -254,14 +248,12 @@ final class PoolSettings {
     /** Looks a key up in the pool, then in the defaults, and builds the exceptions. */
     private static final class Resolver {
 
-        final String name;
         final String prefix;
         final Pool own;
         final Pool defaults;
         final PropertyLookup lookup;
 
         Resolver(String name, Pool own, Pool defaults, PropertyLookup lookup) {
-            this.name = name;
             this.prefix = "connpool.pools." + name + ".";
             this.own = own;
             this.defaults = defaults;

@@ -93,7 +93,7 @@ public class ConnPoolsEndpoint {
                 s.requests(), s.successes(), s.timeouts(), s.created(), s.connectFailures(), closed, s.waitCount(),
                 duration(s.waitTime()));
         String lastConnectError = pool.lastConnectFailure()
-                .map(t -> t.getClass().getName() + (t.getMessage() != null ? ": " + t.getMessage() : ""))
+                .map(Throwable::toString)
                 .orElse(null);
         return new ConnPoolDescriptor(pool.name(), pools.target(name).orElse(null), pool.isClosed(), config, stats,
                 lastConnectError);

@@ -70,7 +70,7 @@ public class ConnPoolHealthIndicator implements HealthIndicator {
         } else {
             Optional<Throwable> failure = pool.lastConnectFailure();
             if (failure.isPresent() && keepsItselfFilled()) {
-                builder = Health.down().withDetail("lastConnectError", describe(failure.get()));
+                builder = Health.down().withDetail("lastConnectError", failure.get().toString());
             } else if (failure.isEmpty() && pool.stats().size() > 0) {
                 builder = Health.up();
             } else {
@@ -119,11 +119,11 @@ public class ConnPoolHealthIndicator implements HealthIndicator {
         if (!answered || outcome instanceof AcquireTimeoutException) {
             // still connecting, or waiting for a connection: as good as unreachable for a health check
             down.withDetail("probe", "no connection within " + probeTimeout.toMillis() + "ms");
-            lastFailure.ifPresent(f -> down.withDetail("lastConnectError", describe(f)));
+            lastFailure.ifPresent(f -> down.withDetail("lastConnectError", f.toString()));
         } else {
             Throwable cause = outcome instanceof ConnectFailedException && outcome.getCause() != null
                     ? outcome.getCause() : outcome;
-            down.withDetail("probe", "failed").withDetail("lastConnectError", describe(cause));
+            down.withDetail("probe", "failed").withDetail("lastConnectError", cause.toString());
         }
         return down;
     }
@@ -141,10 +141,6 @@ public class ConnPoolHealthIndicator implements HealthIndicator {
         t.setDaemon(true);
         t.start();
         return fresh;
-    }
-
-    private static String describe(Throwable t) {
-        return t.getClass().getName() + (t.getMessage() != null ? ": " + t.getMessage() : "");
     }
 
     /** One probe: a bounded get, given back at once. Completes with null if it got a connection. */

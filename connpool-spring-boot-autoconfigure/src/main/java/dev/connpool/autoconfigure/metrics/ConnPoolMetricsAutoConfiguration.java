@@ -34,15 +34,12 @@ public final class ConnPoolMetricsAutoConfiguration {
     }
 
     /**
-     * Binds a {@link ConnPoolMetrics} per pool to each registry it is given; unregisters their timers
-     * from the pools when the context closes.
+     * Binds one {@link ConnPoolMetrics} per pool to each registry it is given (a {@code ConnPoolMetrics}
+     * can be bound to several); unregisters their timers from the pools when the context closes.
      */
     public static final class ConnPoolMeterBinder implements MeterBinder, DisposableBean {
 
-        private final ConnPools pools;
-
-        /** The bound metrics; guarded by itself. */
-        private final List<ConnPoolMetrics> bound = new ArrayList<>();
+        private final List<ConnPoolMetrics> metrics = new ArrayList<>();
 
         /**
          * Creates the binder.
@@ -50,26 +47,19 @@ public final class ConnPoolMetricsAutoConfiguration {
          * @param pools the pools to measure
          */
         public ConnPoolMeterBinder(ConnPools pools) {
-            this.pools = pools;
+            for (ConnPool pool : pools) {
+                metrics.add(new ConnPoolMetrics(pool));
+            }
         }
 
         @Override
         public void bindTo(MeterRegistry registry) {
-            for (ConnPool pool : pools) {
-                ConnPoolMetrics metrics = new ConnPoolMetrics(pool);
-                metrics.bindTo(registry);
-                synchronized (bound) {
-                    bound.add(metrics);
-                }
-            }
+            metrics.forEach(m -> m.bindTo(registry));
         }
 
         @Override
         public void destroy() {
-            synchronized (bound) {
-                bound.forEach(ConnPoolMetrics::close);
-                bound.clear();
-            }
+            metrics.forEach(ConnPoolMetrics::close);
         }
     }
 }
