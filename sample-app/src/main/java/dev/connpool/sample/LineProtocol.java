@@ -1,8 +1,6 @@
 package dev.connpool.sample;
 
 import dev.connpool.ConnPool;
-import dev.connpool.ConnPoolException;
-import dev.connpool.PooledConnection;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -58,28 +56,13 @@ public final class LineProtocol {
     public static String exchange(ConnPool pool, String message, Duration timeout) {
         validate(message);
         byte[] request = (message + "\n").getBytes(StandardCharsets.UTF_8);
-        PooledConnection conn;
-        try {
-            conn = pool.get();
-        } catch (ConnPoolException e) {
-            throw BackendException.unavailable(pool.name(), e);
-        } catch (IOException e) {
-            // get() throws ConnPoolException subclasses only; an InterruptedIOException is one of them too
-            throw BackendException.unavailable(pool.name(), new ConnPoolException(e.toString(), e));
-        }
-        try (conn) {
-            try {
-                long deadline = System.nanoTime() + timeout.toNanos();
-                Socket socket = conn.socket();
-                OutputStream out = conn.getOutputStream();
-                out.write(request);
-                out.flush();
-                return readLine(socket, conn.getInputStream(), deadline, timeout);
-            } catch (IOException e) {
-                conn.markUnusable();
-                throw BackendException.exchangeFailed(pool.name(), e);
-            }
-        }
+        return PooledExchange.over(pool, conn -> {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            OutputStream out = conn.getOutputStream();
+            out.write(request);
+            out.flush();
+            return readLine(conn.socket(), conn.getInputStream(), deadline, timeout);
+        });
     }
 
     /** Reads up to and including {@code \n}; nothing may follow it. */

@@ -228,16 +228,16 @@ public final class Report {
                 continue;
             }
             double ratio = c.score() / peer.score();
-            md.append("| ").append(what).append(" | ").append(time(c.score(), Double.NaN)).append(" vs ")
-                    .append(pools.get(peer.pool())).append(' ').append(time(peer.score(), Double.NaN)).append(": **")
+            md.append("| ").append(what).append(" | ").append(time(c.score())).append(" vs ")
+                    .append(pools.get(peer.pool())).append(' ').append(time(peer.score())).append(": **")
                     .append(ratio(ratio)).append("** | ").append(verdict(ratio <= 1.0)).append(" |\n");
         }
         Result plain = find("Sequential", "connpool", "avgt");
         Result checked = find("HealthChecked", "connpool", "avgt");
         if (plain != null && checked != null) {
             double added = checked.score() - plain.score();
-            md.append("| `liveness()` adds < 2 µs per get | ").append(time(checked.score(), Double.NaN))
-                    .append(" − ").append(time(plain.score(), Double.NaN)).append(" = **").append(time(added, Double.NaN))
+            md.append("| `liveness()` adds < 2 µs per get | ").append(time(checked.score()))
+                    .append(" − ").append(time(plain.score())).append(" = **").append(time(added))
                     .append("** | ").append(verdict(added < 2_000)).append(" |\n");
         } else {
             md.append("| `liveness()` adds < 2 µs per get | not run | – |\n");
@@ -246,8 +246,8 @@ public final class Report {
         if (sample != null) {
             double p50 = sample.percentile("50.0");
             double p99 = sample.percentile("99.0");
-            md.append("| no collapse: contended p99 ≤ 20× its median | p50 ").append(time(p50, Double.NaN))
-                    .append(", p99 ").append(time(p99, Double.NaN)).append(": **").append(ratio(p99 / p50))
+            md.append("| no collapse: contended p99 ≤ 20× its median | p50 ").append(time(p50))
+                    .append(", p99 ").append(time(p99)).append(": **").append(ratio(p99 / p50))
                     .append("** | ").append(verdict(p99 / p50 <= 20)).append(" |\n");
         } else {
             md.append("| no collapse: contended p99 ≤ 20× its median | not run | – |\n");
@@ -319,7 +319,7 @@ public final class Report {
             }
             md.append("| ").append(p.getValue());
             for (String q : List.of("50.0", "90.0", "99.0", "99.9", "100.0")) {
-                md.append(" | ").append(time(r.percentile(q), Double.NaN));
+                md.append(" | ").append(time(r.percentile(q)));
             }
             md.append(" | ").append(ratio(r.percentile("99.0") / r.percentile("50.0"))).append(" |\n");
         }
@@ -383,7 +383,7 @@ public final class Report {
 
     private String summary() {
         StringBuilder s = new StringBuilder("connpool ÷ fastest peer:");
-        for (String sc : List.of("Sequential", "Parallel", "Contended", "HealthChecked")) {
+        for (String sc : OVERHEAD) {
             Result c = find(sc, "connpool", "avgt");
             Result p = fastestPeer(sc, "avgt");
             if (c != null && p != null) {

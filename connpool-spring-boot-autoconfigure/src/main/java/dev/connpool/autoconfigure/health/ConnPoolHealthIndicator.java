@@ -69,7 +69,7 @@ public class ConnPoolHealthIndicator implements HealthIndicator {
             builder = Health.outOfService();
         } else {
             Optional<Throwable> failure = pool.lastConnectFailure();
-            if (failure.isPresent() && keepsItselfFilled()) {
+            if (failure.isPresent() && keepsItselfFilled(pool)) {
                 builder = Health.down().withDetail("lastConnectError", failure.get().toString());
             } else if (failure.isEmpty() && pool.stats().size() > 0) {
                 builder = Health.up();
@@ -92,7 +92,19 @@ public class ConnPoolHealthIndicator implements HealthIndicator {
         return builder.build();
     }
 
-    private boolean keepsItselfFilled() {
+    /**
+     * Whether this indicator reports the pool DOWN without a probe: its last connect failed, and it
+     * keeps itself filled (a min-size and an evictor), so it retries on its own and would have
+     * cleared the failure with its next successful connect. Cheap: no I/O, no lock.
+     *
+     * @param pool the pool
+     * @return true if the pool is known to be down
+     */
+    public static boolean isKnownDown(ConnPool pool) {
+        return keepsItselfFilled(pool) && pool.lastConnectFailure().isPresent();
+    }
+
+    private static boolean keepsItselfFilled(ConnPool pool) {
         Duration evictInterval = pool.config().evictInterval();
         return pool.config().minSize() > 0 && !evictInterval.isZero() && !evictInterval.isNegative();
     }

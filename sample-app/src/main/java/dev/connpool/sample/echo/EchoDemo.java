@@ -2,14 +2,12 @@ package dev.connpool.sample.echo;
 
 import dev.connpool.ConnPool;
 import dev.connpool.sample.BackendException;
+import dev.connpool.sample.Demo;
 import dev.connpool.sample.LineProtocol;
 import java.io.PrintStream;
 import java.time.Duration;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.beans.factory.annotation.Value;
-import org.springframework.boot.ApplicationArguments;
-import org.springframework.boot.ApplicationRunner;
-import org.springframework.boot.ExitCodeGenerator;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.stereotype.Component;
 
@@ -19,13 +17,12 @@ import org.springframework.stereotype.Component;
  */
 @Component
 @ConditionalOnProperty(name = "demo", havingValue = "tcp-echo")
-class EchoDemo implements ApplicationRunner, ExitCodeGenerator {
+class EchoDemo extends Demo {
 
     static final int MESSAGES = 5;
 
     private final ConnPool echo;
     private final Duration replyTimeout;
-    private int failures;
 
     EchoDemo(@Qualifier("echo") ConnPool echo, @Value("${sample.reply-timeout:5s}") Duration replyTimeout) {
         this.echo = echo;
@@ -33,22 +30,16 @@ class EchoDemo implements ApplicationRunner, ExitCodeGenerator {
     }
 
     @Override
-    public void run(ApplicationArguments args) {
-        PrintStream out = System.out;
+    protected void run(PrintStream out) {
         for (int i = 1; i <= MESSAGES; i++) {
             String msg = "hello " + i;
             try {
                 out.println("sent: " + msg + "  got: " + LineProtocol.exchange(echo, msg, replyTimeout));
             } catch (BackendException e) {
-                failures++;
+                failed();
                 out.println("sent: " + msg + "  failed: " + e.detail());
             }
         }
-        out.println("pool " + echo.name() + ": " + echo.stats());
-    }
-
-    @Override
-    public int getExitCode() {
-        return failures == 0 ? 0 : 1;
+        printStats(out, echo);
     }
 }

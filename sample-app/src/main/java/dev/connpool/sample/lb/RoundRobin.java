@@ -1,8 +1,8 @@
 package dev.connpool.sample.lb;
 
 import dev.connpool.ConnPool;
-import dev.connpool.ConnPoolConfig;
 import dev.connpool.autoconfigure.ConnPools;
+import dev.connpool.autoconfigure.health.ConnPoolHealthIndicator;
 import dev.connpool.sample.BackendException;
 import dev.connpool.sample.LineProtocol;
 import java.time.Duration;
@@ -48,12 +48,11 @@ public class RoundRobin {
      * Whether a backend counts as down.
      *
      * @param pool the backend's pool
-     * @return true if its last connect failed and the pool retries on its own
+     * @return true if its last connect failed and the pool retries on its own: the pool's health
+     *         component reports DOWN then ({@link ConnPoolHealthIndicator#isKnownDown(ConnPool)})
      */
     public static boolean isDown(ConnPool pool) {
-        ConnPoolConfig config = pool.config();
-        boolean keepsItselfFilled = config.minSize() > 0 && config.evictInterval().compareTo(Duration.ZERO) > 0;
-        return keepsItselfFilled && pool.lastConnectFailure().isPresent();
+        return ConnPoolHealthIndicator.isKnownDown(pool);
     }
 
     /** The backends, in round-robin order. */

@@ -1,11 +1,9 @@
 package dev.connpool.sample.redis;
 
 import dev.connpool.ConnPool;
-import dev.connpool.ConnPoolException;
-import dev.connpool.PooledConnection;
 import dev.connpool.sample.BackendException;
+import dev.connpool.sample.PooledExchange;
 import java.io.BufferedInputStream;
-import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Duration;
@@ -54,33 +52,20 @@ public class RedisClient {
     public Resp.Value call(List<String> command) {
         validate(command);
         byte[] request = Resp.command(command);
-        PooledConnection conn;
-        try {
-            conn = redis.get();
-        } catch (ConnPoolException e) {
-            throw BackendException.unavailable(redis.name(), e);
-        } catch (IOException e) {
-            throw BackendException.unavailable(redis.name(), new ConnPoolException(e.toString(), e));
-        }
-        try (conn) {
-            try {
-                // bounds each read of the reply
-                conn.socket().setSoTimeout(replyTimeoutMillis);
-                OutputStream out = conn.getOutputStream();
-                out.write(request);
-                out.flush();
-                InputStream in = new BufferedInputStream(conn.getInputStream());
-                Resp.Value reply = Resp.read(in);
-                if (in.available() > 0) {
-                    // more than one reply to one command: the protocol is out of step
-                    throw new Resp.ProtocolException("bytes after the reply");
-                }
-                return reply;
-            } catch (IOException e) {
-                conn.markUnusable();
-                throw BackendException.exchangeFailed(redis.name(), e);
+        return PooledExchange.over(redis, conn -> {
+            // bounds each read of the reply
+            conn.socket().setSoTimeout(replyTimeoutMillis);
+            OutputStream out = conn.getOutputStream();
+            out.write(request);
+            out.flush();
+            InputStream in = new BufferedInputStream(conn.getInputStream());
+            Resp.Value reply = Resp.read(in);
+            if (in.available() > 0) {
+                // more than one reply to one command: the protocol is out of step
+                throw new Resp.ProtocolException("bytes after the reply");
             }
-        }
+            return reply;
+        });
     }
 
     private static void validate(List<String> command) {

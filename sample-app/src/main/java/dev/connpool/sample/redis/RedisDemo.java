@@ -2,13 +2,11 @@ package dev.connpool.sample.redis;
 
 import dev.connpool.ConnPool;
 import dev.connpool.sample.BackendException;
+import dev.connpool.sample.Demo;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.Locale;
 import org.springframework.beans.factory.annotation.Qualifier;
-import org.springframework.boot.ApplicationArguments;
-import org.springframework.boot.ApplicationRunner;
-import org.springframework.boot.ExitCodeGenerator;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.stereotype.Component;
 
@@ -18,13 +16,12 @@ import org.springframework.stereotype.Component;
  */
 @Component
 @ConditionalOnProperty(name = "demo", havingValue = "redis-proxy")
-class RedisDemo implements ApplicationRunner, ExitCodeGenerator {
+class RedisDemo extends Demo {
 
     static final int PINGS = 10;
 
     private final RedisClient client;
     private final ConnPool redis;
-    private int failures;
 
     RedisDemo(RedisClient client, @Qualifier("redis") ConnPool redis) {
         this.client = client;
@@ -32,8 +29,7 @@ class RedisDemo implements ApplicationRunner, ExitCodeGenerator {
     }
 
     @Override
-    public void run(ApplicationArguments args) {
-        PrintStream out = System.out;
+    protected void run(PrintStream out) {
         for (int i = 1; i <= PINGS; i++) {
             long start = System.nanoTime();
             try {
@@ -41,14 +37,14 @@ class RedisDemo implements ApplicationRunner, ExitCodeGenerator {
                 double millis = (System.nanoTime() - start) / 1e6;
                 out.println("PING " + i + ": " + describe(reply) + String.format(Locale.ROOT, " (%.2f ms)", millis));
                 if (reply instanceof Resp.ErrorReply) {
-                    failures++;
+                    failed();
                 }
             } catch (BackendException e) {
-                failures++;
+                failed();
                 out.println("PING " + i + ": failed: " + e.detail());
             }
         }
-        out.println("pool " + redis.name() + ": " + redis.stats());
+        printStats(out, redis);
     }
 
     private static String describe(Resp.Value reply) {
@@ -59,10 +55,5 @@ class RedisDemo implements ApplicationRunner, ExitCodeGenerator {
             return "-" + e.message();
         }
         return String.valueOf(reply.toJson());
-    }
-
-    @Override
-    public int getExitCode() {
-        return failures == 0 ? 0 : 1;
     }
 }
