@@ -280,8 +280,25 @@ public final class PoolEngine {
     /** Everything but the unchecked fast path: the checked fast path, then the slow path. */
     private Slot acquire(long timeout) throws IOException {
         long deadline = System.nanoTime() + timeout;
-        Slot s = healthCheck == null ? null : claimHinted(deadline);
-        return s != null ? s : slowGet(timeout, deadline);
+        try {
+            Slot s = healthCheck == null ? null : claimHinted(deadline);
+            return s != null ? s : slowGet(timeout, deadline);
+        } catch (HealthCheckSkippedException e) {
+            // no time was left to check a connection, so none can be lent: time out at the deadline
+            waitUntil(deadline);
+            throw timedOut(timeout);
+        }
+    }
+
+    /** Waits out what little is left of a get whose health check found no time to run. */
+    private void waitUntil(long deadline) throws InterruptedIOException {
+        for (long left; (left = deadline - System.nanoTime()) > 0; ) {
+            if (Thread.currentThread().isInterrupted()) {
+                throw new InterruptedIOException(
+                        "interrupted while waiting for a connection from pool '" + name + "'");
+            }
+            LockSupport.parkNanos(this, left);
+        }
     }
 
     /**
@@ -303,8 +320,9 @@ public final class PoolEngine {
      *
      * @param deadline when the caller needs a connection, for a health check (unused without one)
      * @return the slot, now held by the caller, or null to take the slow path
+     * @throws HealthCheckSkippedException if the check found no time left (the slot was put back)
      */
-    private Slot claimHinted(long deadline) {
+    private Slot claimHinted(long deadline) throws HealthCheckSkippedException {
         if (waiterCount != 0) {
             return null;
         }
@@ -326,7 +344,7 @@ public final class PoolEngine {
      *
      * @param deadline when the caller needs the answer ({@code System.nanoTime()}), for the health check
      */
-    private boolean usable(Slot s, long seq, long deadline) {
+    private boolean usable(Slot s, long seq, long deadline) throws HealthCheckSkippedException {
         if (timed) {
             long now = CoarseClock.now();
             if (s.expired(now)) {
@@ -340,14 +358,15 @@ public final class PoolEngine {
         return healthCheck == null || healthy(s, seq, deadline);
     }
 
-    private boolean healthy(Slot s, long seq, long deadline) {
+    private boolean healthy(Slot s, long seq, long deadline) throws HealthCheckSkippedException {
         Throwable failure = null;
         try {
             healthCheck.check(s.socket, deadline);
         } catch (HealthCheckSkippedException e) {
-            // not checked for lack of the caller's time: the connection is as good as before
+            // not checked for lack of the caller's time: the connection is as good as before, and
+            // any other would be skipped too, so the caller's get ends (see acquire)
             putBack(s, seq, false);
-            return false;
+            throw e;
         } catch (Throwable t) {
             failure = t;
         }
@@ -918,8 +937,12 @@ public final class PoolEngine {
                 continue; // lent meanwhile
             }
             // the evictor has no caller waiting: each check is bounded by its own timeout
-            if (usable(s, seq, System.nanoTime() + MAX_TIMEOUT_NANOS)) {
-                putBack(s, seq, false);
+            try {
+                if (usable(s, seq, System.nanoTime() + MAX_TIMEOUT_NANOS)) {
+                    putBack(s, seq, false);
+                }
+            } catch (HealthCheckSkippedException e) {
+                // a check that skipped with all the time in the world: it put the slot back
             }
         }
         refill();
