@@ -39,12 +39,7 @@ final class TlsRecords {
                 p += skip;
                 continue;
             }
-            int v = b[p++] & 0xff;
-            if (headerSeen == 3) {
-                length = v << 8;
-            } else if (headerSeen == 4) {
-                length |= v;
-            }
+            length = lengthAfter(headerSeen, length, b[p++] & 0xff);
             if (++headerSeen == HEADER) {
                 headerSeen = 0;
                 bodyLeft = length;
@@ -81,12 +76,7 @@ final class TlsRecords {
             if (p >= limit) {
                 break;
             }
-            int v = buf.get(p++) & 0xff;
-            if (seen == 3) {
-                len = v << 8;
-            } else if (seen == 4) {
-                len |= v;
-            }
+            len = lengthAfter(seen, len, buf.get(p++) & 0xff);
             if (++seen == HEADER) {
                 seen = 0;
                 left = len;
@@ -96,5 +86,10 @@ final class TlsRecords {
             }
         }
         return boundary < 0 ? 0 : boundary - start;
+    }
+
+    /** The length field as far as seen, after header byte {@code v} at index {@code seen} (0..4). */
+    private static int lengthAfter(int seen, int length, int v) {
+        return seen == 3 ? v << 8 : seen == 4 ? length | v : length;
     }
 }

@@ -1,12 +1,11 @@
 package dev.connpool.benchmarks.diagnostics;
 
 import dev.connpool.ConnPool;
-import dev.connpool.ConnPoolConfig;
 import dev.connpool.ConnectionFactory;
-import dev.connpool.HealthCheck;
 import dev.connpool.PoolStats;
 import dev.connpool.PooledConnection;
 import dev.connpool.benchmarks.EchoServer;
+import dev.connpool.benchmarks.pools.ConnPoolFixture;
 
 import java.io.IOException;
 import java.net.Socket;
@@ -50,9 +49,7 @@ public final class ContendedProbe {
     public static void main(String[] args) throws Exception {
         try (EchoServer server = EchoServer.start()) {
             ConnectionFactory sockets = ConnectionFactory.tcp(server.host(), server.port(), Duration.ofSeconds(5));
-            try (ConnPool pool = ConnPool.create("contended", ConnPoolConfig.builder().minSize(2).maxSize(2)
-                    .idleTimeout(Duration.ofSeconds(30)).maxLifetime(Duration.ofMinutes(5))
-                    .healthCheck(HealthCheck.none()).build(), sockets)) {
+            try (ConnPool pool = ConnPool.create("contended", ConnPoolFixture.production(2, 2).build(), sockets)) {
                 Cycle cycle = () -> {
                     try (PooledConnection c = pool.get()) {
                         if (c.socket() == null) {

@@ -3,9 +3,9 @@ package dev.connpool.benchmarks.diagnostics;
 import dev.connpool.ConnPool;
 import dev.connpool.ConnPoolConfig;
 import dev.connpool.ConnectionFactory;
-import dev.connpool.HealthCheck;
 import dev.connpool.PooledConnection;
 import dev.connpool.benchmarks.EchoServer;
+import dev.connpool.benchmarks.pools.ConnPoolFixture;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -89,9 +89,9 @@ public final class FastPathCost {
 
     private static void connpool(boolean timed) throws Exception {
         try (EchoServer server = EchoServer.start()) {
-            ConnPoolConfig.Builder config = ConnPoolConfig.builder().minSize(5).maxSize(10).healthCheck(HealthCheck.none());
-            if (timed) {
-                config.idleTimeout(Duration.ofSeconds(30)).maxLifetime(Duration.ofMinutes(5));
+            ConnPoolConfig.Builder config = ConnPoolFixture.production(5, 10);
+            if (!timed) {
+                config.idleTimeout(Duration.ZERO).maxLifetime(Duration.ZERO);
             }
             try (ConnPool pool = ConnPool.create("fast-path", config.build(),
                     ConnectionFactory.tcp(server.host(), server.port(), Duration.ofSeconds(5)))) {

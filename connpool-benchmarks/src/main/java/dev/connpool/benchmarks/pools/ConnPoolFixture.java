@@ -20,15 +20,28 @@ public class ConnPoolFixture extends PoolFixture {
 
     @Override
     void openPool() throws Exception {
-        ConnPoolConfig config = ConnPoolConfig.builder()
-                .minSize(shape.minSize())
-                .maxSize(shape.maxSize())
-                .idleTimeout(Duration.ofSeconds(30))
-                .maxLifetime(Duration.ofMinutes(5))
+        ConnPoolConfig config = production(shape.minSize(), shape.maxSize())
                 .healthCheck(shape.healthCheck() ? HealthCheck.liveness() : HealthCheck.none())
                 .acquireTimeout(Duration.ofSeconds(TIMEOUT_SECONDS))
                 .build();
         pool = ConnPool.create("benchmark", config, sockets);
+    }
+
+    /**
+     * connpool as the benchmarks run it: production settings (idle timeout 30 s, max lifetime
+     * 5 min), no health check. The diagnostics start from here too, so they measure the same pool.
+     *
+     * @param minSize the pool's min size
+     * @param maxSize the pool's max size
+     * @return a builder, for the caller to adjust
+     */
+    public static ConnPoolConfig.Builder production(int minSize, int maxSize) {
+        return ConnPoolConfig.builder()
+                .minSize(minSize)
+                .maxSize(maxSize)
+                .idleTimeout(Duration.ofSeconds(30))
+                .maxLifetime(Duration.ofMinutes(5))
+                .healthCheck(HealthCheck.none());
     }
 
     @Override

@@ -65,20 +65,20 @@ public class ConnPoolHealthIndicator implements HealthIndicator {
     @Override
     public Health health() {
         Health.Builder builder;
+        PoolStats stats = pool.stats();
         if (pool.isClosed()) {
             builder = Health.outOfService();
         } else {
             Optional<Throwable> failure = pool.lastConnectFailure();
             if (failure.isPresent() && keepsItselfFilled(pool)) {
                 builder = Health.down().withDetail("lastConnectError", failure.get().toString());
-            } else if (failure.isEmpty() && pool.stats().size() > 0) {
+            } else if (failure.isEmpty() && stats.size() > 0) {
                 builder = Health.up();
             } else {
                 builder = probe(failure);
+                stats = pool.stats(); // again after the probe, so that the connection it made shows
             }
         }
-        // taken after a probe, so that the connection it made shows
-        PoolStats stats = pool.stats();
         builder.withDetail("size", stats.size())
                 .withDetail("active", stats.active())
                 .withDetail("idle", stats.available())
