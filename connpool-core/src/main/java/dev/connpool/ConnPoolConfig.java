@@ -25,6 +25,7 @@ import java.util.Objects;
  * <tr><td>{@code idleTimeout}</td><td>0 (disabled)</td><td>&gt;= 0</td></tr>
  * <tr><td>{@code maxLifetime}</td><td>0 (disabled)</td><td>&gt;= 0</td></tr>
  * <tr><td>{@code healthCheck}</td><td>{@link HealthCheck#liveness()}</td><td>not null</td></tr>
+ * <tr><td>{@code healthCheckAfterIdle}</td><td>0 (check on every get)</td><td>&gt;= 0</td></tr>
  * <tr><td>{@code evictInterval}</td><td>30 s</td><td>0 or negative disables the evictor</td></tr>
  * <tr><td>{@code acquireTimeout}</td><td>30 s</td><td>&gt;= 0</td></tr>
  * <tr><td>{@code maxWaiters}</td><td>unbounded</td><td>&gt;= 0</td></tr>
@@ -48,6 +49,7 @@ public final class ConnPoolConfig {
     private final Duration idleTimeout;
     private final Duration maxLifetime;
     private final HealthCheck healthCheck;
+    private final Duration healthCheckAfterIdle;
     private final Duration evictInterval;
     private final Duration acquireTimeout;
     private final int maxWaiters;
@@ -60,6 +62,7 @@ public final class ConnPoolConfig {
         this.idleTimeout = b.idleTimeout;
         this.maxLifetime = b.maxLifetime;
         this.healthCheck = b.healthCheck;
+        this.healthCheckAfterIdle = b.healthCheckAfterIdle;
         this.evictInterval = b.evictInterval;
         this.acquireTimeout = b.acquireTimeout;
         this.maxWaiters = b.maxWaiters;
@@ -88,6 +91,7 @@ public final class ConnPoolConfig {
                 .idleTimeout(idleTimeout)
                 .maxLifetime(maxLifetime)
                 .healthCheck(healthCheck)
+                .healthCheckAfterIdle(healthCheckAfterIdle)
                 .evictInterval(evictInterval)
                 .acquireTimeout(acquireTimeout)
                 .maxWaiters(maxWaiters)
@@ -154,6 +158,20 @@ public final class ConnPoolConfig {
     }
 
     /**
+     * How long a connection must have been idle before {@code get} runs the health check on it:
+     * a connection returned moments ago was in use and working then, so checking it again costs
+     * more than it finds (HikariCP skips its check for 500 ms, HttpClient has
+     * {@code validateAfterInactivity}). {@link Duration#ZERO}, the default, checks on every get.
+     * The evictor checks every idle connection whatever this says. Gets that skip the check are
+     * counted in {@link PoolStats#healthChecksSkipped()}.
+     *
+     * @return zero or positive
+     */
+    public Duration healthCheckAfterIdle() {
+        return healthCheckAfterIdle;
+    }
+
+    /**
      * How often the evictor checks idle connections and refills the pool to {@code minSize};
      * zero or negative disables it.
      *
@@ -196,6 +214,7 @@ public final class ConnPoolConfig {
     public String toString() {
         return "ConnPoolConfig[minSize=" + minSize + ", maxSize=" + maxSize + ", increment=" + increment
                 + ", idleTimeout=" + idleTimeout + ", maxLifetime=" + maxLifetime + ", healthCheck=" + healthCheck
+                + ", healthCheckAfterIdle=" + healthCheckAfterIdle
                 + ", evictInterval=" + evictInterval + ", acquireTimeout=" + acquireTimeout
                 + ", maxWaiters=" + (maxWaiters == UNBOUNDED_WAITERS ? "unbounded" : maxWaiters)
                 + ", failFast=" + failFast + "]";
@@ -213,6 +232,7 @@ public final class ConnPoolConfig {
         private Duration idleTimeout = Duration.ZERO;
         private Duration maxLifetime = Duration.ZERO;
         private HealthCheck healthCheck = HealthCheck.liveness();
+        private Duration healthCheckAfterIdle = Duration.ZERO;
         private Duration evictInterval = DEFAULT_EVICT_INTERVAL;
         private Duration acquireTimeout = DEFAULT_ACQUIRE_TIMEOUT;
         private int maxWaiters = UNBOUNDED_WAITERS;
@@ -288,6 +308,17 @@ public final class ConnPoolConfig {
         }
 
         /**
+         * Sets {@link ConnPoolConfig#healthCheckAfterIdle()}.
+         *
+         * @param healthCheckAfterIdle zero (check on every get) or positive
+         * @return this builder
+         */
+        public Builder healthCheckAfterIdle(Duration healthCheckAfterIdle) {
+            this.healthCheckAfterIdle = healthCheckAfterIdle;
+            return this;
+        }
+
+        /**
          * Sets {@link ConnPoolConfig#evictInterval()}.
          *
          * @param evictInterval positive, or zero/negative to disable the evictor
@@ -346,6 +377,7 @@ public final class ConnPoolConfig {
             notNegative(idleTimeout, "idleTimeout");
             notNegative(maxLifetime, "maxLifetime");
             require(healthCheck != null, "healthCheck", "must not be null (use HealthCheck.none())", null);
+            notNegative(healthCheckAfterIdle, "healthCheckAfterIdle");
             require(evictInterval != null, "evictInterval", "must not be null (use Duration.ZERO to disable)", null);
             notNegative(acquireTimeout, "acquireTimeout");
             require(maxWaiters >= 0, "maxWaiters", "must be 0 or more", maxWaiters);
@@ -376,12 +408,14 @@ public final class ConnPoolConfig {
         return minSize == c.minSize && maxSize == c.maxSize && increment == c.increment
                 && maxWaiters == c.maxWaiters && failFast == c.failFast && idleTimeout.equals(c.idleTimeout)
                 && maxLifetime.equals(c.maxLifetime) && healthCheck.equals(c.healthCheck)
+                && healthCheckAfterIdle.equals(c.healthCheckAfterIdle)
                 && evictInterval.equals(c.evictInterval) && acquireTimeout.equals(c.acquireTimeout);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(minSize, maxSize, increment, idleTimeout, maxLifetime, healthCheck, evictInterval,
+        return Objects.hash(minSize, maxSize, increment, idleTimeout, maxLifetime, healthCheck, healthCheckAfterIdle,
+                evictInterval,
                 acquireTimeout, maxWaiters, failFast);
     }
 }

@@ -28,6 +28,8 @@ import java.time.Duration;
  * @param waitCount calls to {@code get} that found the pool at {@code maxSize} and had to wait for a
  *        connection to come back (callers that only waited for a connect of their own are not counted)
  * @param waitTime the total time those calls spent in {@code get}
+ * @param healthChecksSkipped gets that lent an idle connection without running the health check,
+ *        because it had been idle less than {@link ConnPoolConfig#healthCheckAfterIdle()}
  */
 public record PoolStats(
         int size,
@@ -46,7 +48,8 @@ public record PoolStats(
         long unusableClosed,
         long shutdownClosed,
         long waitCount,
-        Duration waitTime) {
+        Duration waitTime,
+        long healthChecksSkipped) {
 
     /**
      * Connections closed for a reason.
@@ -87,6 +90,7 @@ public record PoolStats(
                 + ", timeouts=" + timeouts + ", created=" + created + ", connectFailures=" + connectFailures
                 + ", closed[idle=" + idleClosed + ", lifetime=" + lifetimeClosed + ", health=" + pingFailed
                 + ", unusable=" + unusableClosed + ", shutdown=" + shutdownClosed + "]"
-                + ", waitCount=" + waitCount + ", waitTime=" + waitTime.toMillis() + "ms";
+                + ", waitCount=" + waitCount + ", waitTime=" + waitTime.toMillis() + "ms"
+                + ", healthChecksSkipped=" + healthChecksSkipped;
     }
 }

@@ -1193,7 +1193,7 @@ public final class PoolEngine {
                     successes, timeouts, created, connectFailures, closedBy[CloseReason.IDLE.ordinal()],
                     closedBy[CloseReason.LIFETIME.ordinal()], closedBy[CloseReason.HEALTH.ordinal()],
                     closedBy[CloseReason.UNUSABLE.ordinal()], closedBy[CloseReason.SHUTDOWN.ordinal()],
-                    waitCount, Duration.ofNanos(waitNanos));
+                    waitCount, Duration.ofNanos(waitNanos), 0L);
         } finally {
             lock.unlock();
         }
