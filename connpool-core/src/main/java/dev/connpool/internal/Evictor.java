@@ -9,14 +9,31 @@ import java.util.concurrent.TimeUnit;
  * fail their health check, then open connections in the background up to {@code minSize}.
  *
  * <p>It claims an idle connection before checking it, exactly as a caller would, so callers
- * never block on it: they take another connection meanwhile. Closing the pool stops and joins it.
+ * never block on it: they take another connection meanwhile. Its schedule starts once the pool has
+ * opened its {@code minSize} connections, so a refill never races the opening ones. Closing the pool
+ * stops and joins it.
  */
 final class Evictor {
 
-    private final ScheduledThreadPoolExecutor executor;
+    private final PoolEngine engine;
+    private final String poolName;
+    private final long intervalNanos;
+    // guarded by this
+    private ScheduledThreadPoolExecutor executor;
+    private boolean stopped;
     private volatile Thread thread;
 
     Evictor(PoolEngine engine, String poolName, long intervalNanos) {
+        this.engine = engine;
+        this.poolName = poolName;
+        this.intervalNanos = intervalNanos;
+    }
+
+    /** Starts the schedule, unless the pool closed first. */
+    synchronized void start() {
+        if (stopped || executor != null) {
+            return;
+        }
         executor = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "connpool-" + poolName + "-evictor");
             t.setDaemon(true);
@@ -35,8 +52,16 @@ final class Evictor {
 
     /** Stops the schedule and waits for a run in progress to end. */
     void stop() throws InterruptedException {
-        executor.shutdownNow();
-        executor.awaitTermination(1, TimeUnit.MINUTES);
+        ScheduledThreadPoolExecutor e;
+        synchronized (this) {
+            stopped = true;
+            e = executor;
+        }
+        if (e == null) {
+            return;
+        }
+        e.shutdownNow();
+        e.awaitTermination(1, TimeUnit.MINUTES);
         Thread t = thread;
         if (t != null) {
             t.join(TimeUnit.MINUTES.toMillis(1));

@@ -4,7 +4,14 @@ import java.util.Arrays;
 
 /**
  * The idle connections in LIFO order, plus ghost entries of slots lent through a thread's hint.
- * Guarded by the pool's lock. Each slot appears at most once, so {@code maxSize} entries always fit.
+ * Changed only under the pool's lock. Each slot appears at most once, so {@code maxSize} entries
+ * always fit.
+ *
+ * <p>{@link #claimAnyInPlace()} reads the entries without the lock. That is safe because the slot's
+ * state word, not the stack, decides who holds a slot: a racy read may see an entry twice, or one
+ * just removed, but only a slot that is {@link Slot#AVAILABLE} can be claimed, and every available
+ * slot is in the stack (a slot is made available only while its entry is there, or under the lock
+ * right before its entry is pushed).
  *
  * <p>Most recently returned on top: hot connections stay hot, and connections nobody needs sink
  * to the bottom, where the evictor finds them idle long enough to close.
@@ -12,7 +19,8 @@ import java.util.Arrays;
 final class IdleStack {
 
     private final Slot[] entries;
-    private int depth;
+    /** Written under the lock; volatile so that lock-free scans see a recent depth. */
+    private volatile int depth;
 
     IdleStack(int capacity) {
         entries = new Slot[capacity];
@@ -38,6 +46,35 @@ final class IdleStack {
             }
         }
         return null;
+    }
+
+    /**
+     * Claims an available slot without the lock, most recently returned first, leaving its entry in
+     * place (it becomes a {@link Slot#GHOST}), as a thread's hint does.
+     *
+     * @return the slot, now held by the caller, or null if none was available
+     */
+    Slot claimAnyInPlace() {
+        Slot[] e = entries;
+        for (int i = Math.min(depth, e.length) - 1; i >= 0; i--) {
+            Slot s = e[i];
+            if (s != null && s.claimInPlace() >= 0) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    /** Whether any slot looks available, read without the lock (a hint, not a claim). */
+    boolean hasAvailable() {
+        Slot[] e = entries;
+        for (int i = Math.min(depth, e.length) - 1; i >= 0; i--) {
+            Slot s = e[i];
+            if (s != null && Slot.bitsOf(s.state()) == Slot.AVAILABLE) {
+                return true;
+            }
+        }
+        return false;
     }
 
     void remove(Slot slot) {

@@ -33,12 +33,14 @@ final class Slot {
 
     private static final VarHandle STATE;
     private static final VarHandle FAST_LEASES;
+    private static final VarHandle CHECKS_SKIPPED;
 
     static {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
             STATE = l.findVarHandle(Slot.class, "state", long.class);
             FAST_LEASES = l.findVarHandle(Slot.class, "fastLeases", long.class);
+            CHECKS_SKIPPED = l.findVarHandle(Slot.class, "checksSkipped", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -70,6 +72,10 @@ final class Slot {
     /** Leases granted on the fast path; written by the lease holder only, read by stats. */
     @SuppressWarnings("unused")
     private long fastLeases;
+
+    /** Gets that lent this slot without its health check (healthCheckAfterIdle); holder-written, like fastLeases. */
+    @SuppressWarnings("unused")
+    private long checksSkipped;
 
     Slot(Socket socket, long createdAt, long lifetimeNanos, long initialState) {
         this.socket = socket;
@@ -129,6 +135,14 @@ final class Slot {
 
     long fastLeases() {
         return (long) FAST_LEASES.getOpaque(this);
+    }
+
+    void countSkippedCheck() {
+        CHECKS_SKIPPED.setOpaque(this, (long) CHECKS_SKIPPED.getOpaque(this) + 1);
+    }
+
+    long checksSkipped() {
+        return (long) CHECKS_SKIPPED.getOpaque(this);
     }
 
     @Override

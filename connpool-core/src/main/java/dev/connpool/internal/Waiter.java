@@ -3,11 +3,16 @@ package dev.connpool.internal;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A caller blocked in {@code get}. Waiters form a FIFO queue under the pool's lock; whoever frees
- * a connection hands it to the head directly, so a waiter never competes with later arrivals.
+ * A caller blocked in {@code get}. Waiters form a FIFO queue under the pool's lock (see {@link Bag}
+ * for who serves them and when a running thread may take a connection first).
  *
  * <p>The outcome is written once, under the lock, by whoever serves the waiter (or by the waiter
  * itself when it gives up), then read by the waiter without the lock.
+ *
+ * <p>A waiter is made per wait, not kept per thread: a thread-local would keep the last outcome
+ * (a slot, and so a socket) reachable after its pool is gone, and a static thread-local holding a
+ * library object pins the library's class loader in every thread that ever waited. One small
+ * object per wait costs nothing next to the wait itself.
  */
 final class Waiter {
 
@@ -16,14 +21,9 @@ final class Waiter {
     /** Outcome marker: the waiter gave up (deadline or interrupt). */
     static final Object CANCELLED = new Object();
 
-    /**
-     * A thread waits in one get at a time, and a waiter is in no structure of any pool once that
-     * get returns (it leaves the queue, and its connect forgets it, under the pool's lock), so each
-     * thread reuses one waiter: waiting allocates nothing.
-     */
-    private static final ThreadLocal<Waiter> OF_THREAD = ThreadLocal.withInitial(Waiter::new);
-
     final Thread thread = Thread.currentThread();
+    /** When it started waiting ({@code System.nanoTime()}), for the barging bound. */
+    final long since;
 
     // guarded by the pool's lock
     Waiter prev;
@@ -46,18 +46,8 @@ final class Waiter {
      */
     volatile boolean parked;
 
-    /** This thread's waiter, reset for a new wait. */
-    static Waiter forCurrentThread() {
-        Waiter w = OF_THREAD.get();
-        w.prev = null;
-        w.next = null;
-        w.queued = false;
-        w.task = null;
-        w.seq = 0;
-        w.fresh = false;
-        w.parked = false;
-        w.outcome = null;
-        return w;
+    Waiter(long since) {
+        this.since = since;
     }
 
     void serve(Slot slot, long leaseSeq, boolean freshSlot) {

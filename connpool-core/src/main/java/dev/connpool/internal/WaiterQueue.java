@@ -40,6 +40,10 @@ final class WaiterQueue {
         return head;
     }
 
+    Waiter tail() {
+        return tail;
+    }
+
     void remove(Waiter w) {
         if (!w.queued) {
             return;

@@ -1,0 +1,337 @@
+package dev.connpool.internal;
+
+import dev.connpool.AcquireTimeoutException;
+import dev.connpool.CloseReason;
+import dev.connpool.ConnectFailedException;
+import dev.connpool.HealthCheckSkippedException;
+import dev.connpool.PoolClosedException;
+import dev.connpool.PoolStats;
+import dev.connpool.TooManyWaitersException;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.channels.ClosedByInterruptException;
+import java.time.Duration;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The get loop beyond the lock-free fast path: claim, vet, check, and wait, all within one deadline.
+ *
+ * <p>Rules at the edges:
+ * <ul>
+ *   <li>Every call counts once in {@code requests}, whatever its outcome.</li>
+ *   <li>An interrupted caller never costs the pool a connection: interrupted before a check, the
+ *       connection goes back unchecked; the get ends with {@link InterruptedIOException} and the
+ *       thread keeps its interrupt flag. (An interrupt that lands while a check blocks on the
+ *       socket's channel closes that channel, as the JDK does for interruptible channels: that
+ *       connection is gone, but the get stops there and touches no other.)</li>
+ *   <li>A timeout shorter than {@link #MIN_CHECK_NANOS} ({@code get(ZERO)} included) means "do not
+ *       wait for a connection", not "no time to check one": the check of an idle connection is
+ *       then bounded by its own timeout only.</li>
+ * </ul>
+ */
+final class Acquirer {
+
+    /** Below this, a caller's timeout does not bound the health check (see the class comment). */
+    static final long MIN_CHECK_NANOS = 1_000_000L;
+    /** Spins before yielding: a hand-off often arrives within a microsecond. */
+    private static final int SPINS = Runtime.getRuntime().availableProcessors() > 1 ? 64 : 0;
+    /** Yields before parking: lets the holder of a connection run, without a wake-up to pay for. */
+    private static final int YIELDS = 32;
+    private static final long NO_DEADLINE = Long.MAX_VALUE / 4;
+
+    private final PoolEngine pool;
+    private final Bag bag;
+    private final Vetting vetting;
+    private final Counters counters;
+    private final int maxWaiters;
+
+    Acquirer(PoolEngine pool, Vetting vetting, Counters counters, int maxWaiters) {
+        this.pool = pool;
+        this.bag = pool.bag;
+        this.vetting = vetting;
+        this.counters = counters;
+        this.maxWaiters = maxWaiters;
+    }
+
+    /**
+     * Lends a slot within the timeout.
+     *
+     * @return the slot, held by the caller
+     */
+    Slot acquire(long timeoutNanos) throws IOException {
+        long start = System.nanoTime();
+        long deadline = start + timeoutNanos;
+        long checkDeadline = timeoutNanos < MIN_CHECK_NANOS ? start + NO_DEADLINE : deadline;
+        counters.slowRequests.incrementAndGet();
+        boolean blocked = false;
+        boolean requeue = false;
+        try {
+            for (;;) {
+                if (Thread.currentThread().isInterrupted()) {
+                    throw interrupted();
+                }
+                Slot s = bag.claimFast();
+                long seq;
+                boolean fresh = false;
+                Waiter w = null;
+                if (s != null) {
+                    seq = Slot.seqOf(s.state());
+                } else {
+                    bag.lock.lock();
+                    try {
+                        if (bag.closed) {
+                            throw new PoolClosedException(pool.name);
+                        }
+                        s = requeue ? null : bag.claimLocked();
+                        if (s != null) {
+                            seq = Slot.seqOf(s.state());
+                        } else {
+                            if (!requeue && blockedWaitersLocked() >= maxWaiters && !pool.capacity.canConnectLocked()) {
+                                throw new TooManyWaitersException(pool.name, maxWaiters);
+                            }
+                            w = bag.enqueueLocked(requeue, System.nanoTime());
+                            // a waiter with a connect of its own is connecting, not waiting for a return
+                            blocked |= w.task == null && w.outcome == null;
+                            seq = 0;
+                        }
+                    } finally {
+                        bag.lock.unlock();
+                    }
+                    if (w != null) {
+                        await(w, deadline, timeoutNanos);
+                        s = (Slot) w.outcome;
+                        seq = w.seq;
+                        fresh = w.fresh;
+                    }
+                }
+                if (fresh || lendable(s, seq, checkDeadline, timeoutNanos)) {
+                    counters.slowSuccesses.incrementAndGet();
+                    return s;
+                }
+                // the connection failed its checks: try again, first in line if we had waited
+                requeue = w != null;
+                if (deadline - System.nanoTime() <= 0) {
+                    throw timedOut(timeoutNanos);
+                }
+            }
+        } finally {
+            if (blocked) {
+                long took = System.nanoTime() - start;
+                bag.lock.lock();
+                try {
+                    counters.waitCount++;
+                    counters.waitNanos += took;
+                } finally {
+                    bag.lock.unlock();
+                }
+            }
+        }
+    }
+
+    /**
+     * Vets a slot the caller holds; one that fails is destroyed (counted under its reason).
+     *
+     * @return true to lend it
+     */
+    private boolean lendable(Slot s, long seq, long deadline, long timeoutNanos) throws IOException {
+        int v = vetting.verdict(s, true);
+        if (v == Vetting.EXPIRED) {
+            pool.closer.destroy(s, seq, CloseReason.LIFETIME);
+            return false;
+        }
+        if (v == Vetting.IDLE) {
+            if (pool.closer.destroyIfAboveMin(s, seq)) {
+                return false;
+            }
+            v = vetting.afterIdle(s, true);
+        }
+        if (v == Vetting.LEND) {
+            return true;
+        }
+        if (v == Vetting.LEND_SKIPPING_CHECK) {
+            counters.slowSkippedChecks.incrementAndGet();
+            return true;
+        }
+        if (Thread.currentThread().isInterrupted()) {
+            bag.putBack(s, seq, false); // unchecked, as good as before
+            throw interrupted();
+        }
+        Throwable failure = vetting.check(s, deadline);
+        if (failure == null) {
+            pool.capacity.reached();
+            return true;
+        }
+        if (failure instanceof HealthCheckSkippedException) {
+            // no time was left to check a connection, so none can be lent: time out at the deadline
+            bag.putBack(s, seq, false);
+            waitUntil(deadline);
+            throw timedOut(timeoutNanos);
+        }
+        pool.closer.destroy(s, seq, CloseReason.HEALTH);
+        if (failure instanceof ClosedByInterruptException || Thread.currentThread().isInterrupted()) {
+            Thread.currentThread().interrupt();
+            throw interrupted(); // the interrupt closed the channel mid-check: stop here
+        }
+        if (failure instanceof Error && !(failure instanceof StackOverflowError)) {
+            throw (Error) failure;
+        }
+        return false;
+    }
+
+    /**
+     * Waits until the waiter is served, the deadline passes, the thread is interrupted or the
+     * pool closes. Returns normally only with a slot as the outcome.
+     */
+    private void await(Waiter w, long deadline, long timeoutNanos) throws IOException {
+        int spins = SPINS;
+        int yields = YIELDS;
+        for (;;) {
+            Object o = w.outcome;
+            if (o != null) {
+                if (o instanceof Slot) {
+                    return;
+                }
+                throw failure(o);
+            }
+            if (Thread.interrupted()) {
+                if (!cancel(w)) {
+                    giveBack(w);
+                }
+                Thread.currentThread().interrupt();
+                throw interrupted();
+            }
+            long now = System.nanoTime();
+            long remaining = deadline - now;
+            if (remaining <= 0) {
+                if (cancel(w)) {
+                    throw timedOut(timeoutNanos);
+                }
+                continue; // served at the last moment: take it
+            }
+            if (spins > 0) {
+                spins--;
+                Thread.onSpinWait();
+            } else if (yields > 0) {
+                yields--;
+                Thread.yield();
+            } else {
+                long toBound = w.since + Bag.BARGE_NANOS - now;
+                if (toBound <= 0 && !bag.handOff) {
+                    starving(w);
+                    continue;
+                }
+                w.parked = true;
+                if (w.outcome == null) {
+                    LockSupport.parkNanos(this, toBound > 0 ? Math.min(remaining, toBound) : remaining);
+                }
+                w.parked = false;
+                if (w.outcome == null && !bag.handOff && bag.stack.hasAvailable()) {
+                    awake(w);
+                }
+            }
+        }
+    }
+
+    /** A waiter woke (or was woken) while a connection left for barging is still there: take it. */
+    private void awake(Waiter w) {
+        bag.lock.lock();
+        try {
+            if (w.outcome == null) {
+                bag.serveWaitersLocked();
+            }
+        } finally {
+            bag.lock.unlock();
+        }
+    }
+
+    /** The waiter passed the barging bound: returns go to waiters in order now. */
+    private void starving(Waiter w) {
+        bag.lock.lock();
+        try {
+            if (w.outcome == null) {
+                bag.starvingLocked();
+            }
+        } finally {
+            bag.lock.unlock();
+        }
+    }
+
+    private IOException failure(Object outcome) {
+        if (outcome == Waiter.CLOSED) {
+            return new PoolClosedException(pool.name);
+        }
+        return new ConnectFailedException(pool.name, (Throwable) outcome);
+    }
+
+    /**
+     * Takes a waiter out of the queue if it has not been served yet.
+     *
+     * @return true if it was cancelled, false if an outcome arrived first
+     */
+    private boolean cancel(Waiter w) {
+        bag.lock.lock();
+        try {
+            if (w.outcome != null) {
+                return false;
+            }
+            bag.dequeueLocked(w);
+            w.outcome = Waiter.CANCELLED;
+            return true;
+        } finally {
+            bag.lock.unlock();
+        }
+    }
+
+    /** An interrupted waiter that was served anyway hands its connection on. */
+    private void giveBack(Waiter w) {
+        Object o = w.outcome;
+        if (o instanceof Slot) {
+            bag.putBack((Slot) o, w.seq, false);
+        }
+    }
+
+    /** Waiters with no connect on their behalf: the ones waiting for a connection to come back. */
+    private int blockedWaitersLocked() {
+        WaiterQueue q = bag.waiters;
+        if (q.size() < maxWaiters) {
+            return q.size(); // cheap answer, enough to decide
+        }
+        int n = 0;
+        for (Waiter w = q.head(); w != null; w = w.next) {
+            if (w.task == null) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Waits out what little is left of a get whose health check found no time to run. */
+    private void waitUntil(long deadline) throws InterruptedIOException {
+        for (long left; (left = deadline - System.nanoTime()) > 0; ) {
+            if (Thread.currentThread().isInterrupted()) {
+                throw interrupted();
+            }
+            LockSupport.parkNanos(this, left);
+        }
+    }
+
+    private InterruptedIOException interrupted() {
+        return new InterruptedIOException("interrupted while getting a connection from pool '" + pool.name + "'");
+    }
+
+    /** Counts a timeout and describes it, with the pool's statistics at this moment. */
+    AcquireTimeoutException timedOut(long timeoutNanos) {
+        PoolStats snapshot;
+        Throwable lastFailure;
+        bag.lock.lock();
+        try {
+            counters.timeouts++;
+            snapshot = pool.statsLocked();
+            lastFailure = pool.capacity.lastFailureLocked();
+        } finally {
+            bag.lock.unlock();
+        }
+        return new AcquireTimeoutException(pool.name, Duration.ofNanos(timeoutNanos), snapshot, lastFailure);
+    }
+}

@@ -1,0 +1,123 @@
+package dev.connpool.internal;
+
+import dev.connpool.CloseReason;
+import dev.connpool.HealthCheckSkippedException;
+
+/**
+ * The pool's periodic work, run by the {@link Evictor}'s thread: check idle connections oldest
+ * first, close the expired, the idle-too-long (never below {@code minSize}) and the unhealthy, then
+ * refill to {@code minSize}. Also the operator's {@code evictIdle()}.
+ *
+ * <p>It claims an idle connection before checking it, exactly as a caller would, so callers never
+ * block on it: they take another connection meanwhile. Its checks are bounded by their own
+ * timeouts, and its connects run on the connector's threads.
+ */
+final class Housekeeper {
+
+    private static final long NO_DEADLINE = Long.MAX_VALUE / 4;
+
+    private final PoolEngine pool;
+    private final Vetting vetting;
+
+    Housekeeper(PoolEngine pool, Vetting vetting) {
+        this.pool = pool;
+        this.vetting = vetting;
+    }
+
+    /** One evictor run. */
+    void evict() {
+        Bag bag = pool.bag;
+        if (bag.closed) {
+            return;
+        }
+        Slot[] idle;
+        bag.lock.lock();
+        try {
+            idle = bag.stack.availableBottomUp();
+        } finally {
+            bag.lock.unlock();
+        }
+        for (Slot s : idle) {
+            if (bag.closed) {
+                return;
+            }
+            long seq = s.claimInPlace();
+            if (seq >= 0 && keep(s, seq)) {
+                bag.putBack(s, seq, false);
+            }
+        }
+        refill();
+    }
+
+    /** Vets an idle slot the evictor holds; closes it if it fails. */
+    private boolean keep(Slot s, long seq) {
+        int v = vetting.verdict(s, false);
+        if (v == Vetting.EXPIRED) {
+            pool.closer.destroy(s, seq, CloseReason.LIFETIME);
+            return false;
+        }
+        if (v == Vetting.IDLE) {
+            if (pool.closer.destroyIfAboveMin(s, seq)) {
+                return false;
+            }
+            v = vetting.afterIdle(s, false);
+        }
+        if (v != Vetting.CHECK) {
+            return true;
+        }
+        // the evictor has no caller waiting: each check is bounded by its own timeout
+        Throwable failure = vetting.check(s, System.nanoTime() + NO_DEADLINE);
+        if (failure == null) {
+            pool.capacity.reached();
+            return true;
+        }
+        if (failure instanceof HealthCheckSkippedException) {
+            return true;
+        }
+        pool.closer.destroy(s, seq, CloseReason.HEALTH);
+        if (failure instanceof Error && !(failure instanceof StackOverflowError)) {
+            throw (Error) failure;
+        }
+        return false;
+    }
+
+    /** Starts background connects until open plus connecting reach minSize. */
+    void refill() {
+        Bag bag = pool.bag;
+        bag.lock.lock();
+        try {
+            if (bag.closed) {
+                return;
+            }
+            pool.capacity.refillLocked();
+            bag.serveWaitersLocked();
+        } finally {
+            bag.lock.unlock();
+        }
+    }
+
+    /**
+     * Closes every idle connection now (reason idle), then refills to minSize.
+     *
+     * @return how many were closed
+     */
+    int evictIdle() {
+        Bag bag = pool.bag;
+        Slot[] idle;
+        bag.lock.lock();
+        try {
+            if (bag.closed) {
+                return 0;
+            }
+            idle = bag.stack.removeAllAvailable();
+            pool.capacity.dying += idle.length;
+        } finally {
+            bag.lock.unlock();
+        }
+        for (Slot s : idle) {
+            pool.closer.closeAndRetire(s, CloseReason.IDLE);
+        }
+        refill();
+        return idle.length;
+    }
+}

@@ -1,0 +1,217 @@
+package dev.connpool.internal;
+
+import dev.connpool.CloseReason;
+import dev.connpool.ConnectFailedException;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Start and close. Start opens {@code minSize} connections in parallel and waits for them. Close
+ * runs once, whoever calls it first: it fails waiters, closes idle connections, stops and joins the
+ * pool's threads; every later or concurrent call waits for that and then, like the first, for the
+ * connections still lent. Each step runs in its own {@code finally}, so a socket or a thread that
+ * throws cannot leave a later {@code close()} waiting forever.
+ */
+final class Lifecycle {
+
+    /** How long {@code close()} waits for connects in progress to end. */
+    private static final long CONNECTOR_JOIN_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+    private final PoolEngine pool;
+    private final Evictor evictor;
+    private final boolean usesClock;
+    private final CountDownLatch closeDone = new CountDownLatch(1);
+
+    /** Whether a shutdown grace ran out and connections were closed under their users; under the lock. */
+    private boolean forced;
+
+    Lifecycle(PoolEngine pool, Evictor evictor, boolean usesClock) {
+        this.pool = pool;
+        this.evictor = evictor;
+        this.usesClock = usesClock;
+        if (usesClock) {
+            CoarseClock.retain();
+        }
+    }
+
+    /**
+     * Opens {@code minSize} connections in parallel and waits for them.
+     *
+     * @throws IOException the first connect failure, if {@code failFast}
+     */
+    void start(boolean failFast) throws IOException {
+        openMinimum(failFast);
+        if (evictor != null) {
+            evictor.start();
+        }
+    }
+
+    private void openMinimum(boolean failFast) throws IOException {
+        int n = pool.capacity.minSize;
+        if (n == 0) {
+            return;
+        }
+        List<Throwable> failures = new ArrayList<>();
+        CountDownLatch done = new CountDownLatch(n);
+        List<Connector.Task> tasks = new ArrayList<>(n);
+        Bag bag = pool.bag;
+        bag.lock.lock();
+        try {
+            for (int i = 0; i < n; i++) {
+                tasks.add(pool.capacity.reserveLocked(err -> {
+                    if (err != null) {
+                        synchronized (failures) {
+                            failures.add(err);
+                        }
+                    }
+                    done.countDown();
+                }));
+            }
+        } finally {
+            bag.lock.unlock();
+        }
+        tasks.forEach(pool.capacity.connector::submit);
+        awaitUninterruptibly(done);
+        if (!failures.isEmpty() && failFast) {
+            Throwable first = failures.get(0);
+            close(-1);
+            IOException e = new ConnectFailedException(pool.name, first);
+            failures.stream().skip(1).forEach(e::addSuppressed);
+            throw e;
+        }
+    }
+
+    /**
+     * Closes the pool. With a negative grace, connections in use are closed when returned;
+     * otherwise this waits up to the grace for them and then closes the rest under their users.
+     *
+     * @return true if no connection was left open and none had to be closed under its user
+     */
+    boolean close(long graceNanos) {
+        Bag bag = pool.bag;
+        boolean first;
+        bag.lock.lock();
+        try {
+            first = !bag.closed;
+            bag.closed = true;
+        } finally {
+            bag.lock.unlock();
+        }
+        if (first) {
+            try {
+                shutdown();
+            } finally {
+                closeDone.countDown();
+            }
+        } else {
+            awaitUninterruptibly(closeDone);
+        }
+        return drain(graceNanos);
+    }
+
+    /** The part of close() done once: fail waiters, close idle, stop threads. */
+    private void shutdown() {
+        Bag bag = pool.bag;
+        boolean interrupted = false;
+        try {
+            Slot[] idle;
+            bag.lock.lock();
+            try {
+                bag.failWaitersLocked();
+                idle = bag.drainAvailableLocked();
+            } finally {
+                bag.lock.unlock();
+            }
+            pool.closer.closeAll(idle);
+        } finally {
+            try {
+                if (evictor != null) {
+                    evictor.stop();
+                }
+            } catch (InterruptedException e) {
+                interrupted = true;
+            } finally {
+                try {
+                    if (!pool.capacity.connector.shutdown(CONNECTOR_JOIN_NANOS)) {
+                        PoolEngine.LOG.log(System.Logger.Level.WARNING, "connpool '" + pool.name
+                                + "': a connect still runs after close(); its socket will be closed when it ends");
+                    }
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } finally {
+                    if (usesClock) {
+                        CoarseClock.release();
+                    }
+                    if (interrupted) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Waits up to the grace for lent connections to come back, then closes the rest under their
+     * users (their later return does nothing). A negative grace does not wait nor force.
+     *
+     * @return true if all came back in time and none was forced, by this call or another
+     */
+    private boolean drain(long graceNanos) {
+        Bag bag = pool.bag;
+        Capacity room = pool.capacity;
+        boolean interrupted = false;
+        Slot[] taken = null;
+        boolean clean;
+        bag.lock.lock();
+        try {
+            long left = graceNanos;
+            while (room.open > 0 && left > 0) {
+                try {
+                    left = room.drained.awaitNanos(left);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                    break;
+                }
+            }
+            if (room.open > 0 && graceNanos >= 0) {
+                List<Slot> lent = new ArrayList<>();
+                for (int i = room.open - 1; i >= 0; i--) {
+                    Slot s = room.all[i];
+                    if (bag.forceRemoveLocked(s)) {
+                        lent.add(s);
+                        room.unregisterLocked(s, CloseReason.SHUTDOWN);
+                    }
+                }
+                taken = lent.toArray(new Slot[0]);
+                forced |= taken.length > 0;
+            }
+            clean = room.open == 0 && !forced;
+        } finally {
+            bag.lock.unlock();
+        }
+        pool.closer.abortAll(taken);
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        return clean;
+    }
+
+    private static void awaitUninterruptibly(CountDownLatch latch) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                latch.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
