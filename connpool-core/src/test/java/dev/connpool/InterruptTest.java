@@ -7,6 +7,7 @@ import dev.connpool.testkit.Await;
 import dev.connpool.testkit.Echo;
 import dev.connpool.testkit.LineServer;
 import dev.connpool.testkit.NoPoolThreads;
+import dev.connpool.testkit.VirtualThreads;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.time.Duration;
@@ -14,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.UnaryOperator;
@@ -27,7 +29,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * {@link InterruptedIOException}, keeps its interrupt flag, and never costs the pool a connection.
  * A check that runs on an interrupted thread must not count as failed: an interrupted channel
  * operation closes the channel ({@code ClosedByInterruptException}), which says nothing about the
- * connection's health.
+ * connection's health. The virtual-thread cases run on JDK 21 or later (see {@link VirtualThreads}).
  */
 @Timeout(30)
 @ExtendWith(NoPoolThreads.class)
@@ -161,6 +163,54 @@ class InterruptTest {
             assertThat(o.failure).as("get interrupted during its check; then %s", pool.stats()).isInstanceOf(InterruptedIOException.class);
             assertThat(o.flagKept).as("interrupt flag kept").isTrue();
             assertNothingLost(pool, before);
+        }
+    }
+
+    @Test
+    void anInterruptedVirtualThreadDestroysNoIdleConnection() throws Exception {
+        ThreadFactory virtual = VirtualThreads.factory();
+        server = LineServer.plain(LineServer.PONG);
+        try (ConnPool pool = fullPool("interrupt-virtual", ping())) {
+            PoolStats before = pool.stats();
+            CompletableFuture<Outcome> outcome = new CompletableFuture<>();
+            Thread t = virtual.newThread(() -> {
+                Thread.currentThread().interrupt();
+                outcome.complete(getOnThisThread(pool));
+            });
+            assertThat(VirtualThreads.isVirtual(t)).isTrue();
+            t.start();
+            Outcome o = outcome.get(BOUND.toMillis(), TimeUnit.MILLISECONDS);
+            assertThat(o.failure).as("get on an interrupted virtual thread; then %s", pool.stats())
+                    .isInstanceOf(InterruptedIOException.class);
+            assertThat(o.flagKept).as("interrupt flag kept").isTrue();
+            t.join(BOUND.toMillis());
+            assertNothingLost(pool, before);
+        }
+    }
+
+    @Test
+    void aVirtualThreadInterruptedWhileWaitingThrowsAndKeepsItsFlag() throws Exception {
+        ThreadFactory virtual = VirtualThreads.factory();
+        server = LineServer.plain(LineServer.PONG);
+        try (ConnPool pool = ConnPool.create("interrupt-virtual-waiting", ConnPoolConfig.builder().maxSize(1)
+                .healthCheck(ping()).evictInterval(Duration.ZERO).build(),
+                ConnectionFactory.tcp(server.host(), server.port(), BOUND))) {
+            PooledConnection held = pool.get(BOUND);
+            CompletableFuture<Outcome> outcome = new CompletableFuture<>();
+            Thread t = virtual.newThread(() -> outcome.complete(getOnThisThread(pool)));
+            t.start();
+            Await.until(() -> pool.stats().waiters() == 1, BOUND, "the virtual thread waits");
+            t.interrupt();
+            Outcome o = outcome.get(BOUND.toMillis(), TimeUnit.MILLISECONDS);
+            assertThat(o.failure).as("get interrupted while waiting; then %s", pool.stats())
+                    .isInstanceOf(InterruptedIOException.class);
+            assertThat(o.flagKept).as("interrupt flag kept").isTrue();
+            t.join(BOUND.toMillis());
+            assertThat(pool.stats().waiters()).isZero();
+            held.close();
+            PoolStats s = pool.stats();
+            assertThat(s.available()).as("%s", s).isEqualTo(1);
+            assertThat(s.closed()).as("%s", s).isZero();
         }
     }
 
