@@ -160,7 +160,8 @@ class InterruptTest {
                 getter.join(BOUND.toMillis());
             }
             Outcome o = outcome.get(BOUND.toMillis(), TimeUnit.MILLISECONDS);
-            assertThat(o.failure).as("get interrupted during its check; then %s", pool.stats()).isInstanceOf(InterruptedIOException.class);
+            assertThat(o.failure).as("get interrupted during its check; then %s", pool.stats())
+                    .isInstanceOf(InterruptedIOException.class);
             assertThat(o.flagKept).as("interrupt flag kept").isTrue();
             assertNothingLost(pool, before);
         }
@@ -256,7 +257,8 @@ class InterruptTest {
         }
         PoolStats end = pool.stats();
         assertThat(end.closed()).as("closed for any reason: %s", end).isEqualTo(before.closed());
-        assertThat(server.accepted()).as("server-side accepted: no replacement connects").isEqualTo((int) before.created());
+        assertThat(server.accepted()).as("server-side accepted: no replacement connects")
+                .isEqualTo((int) before.created());
         Await.until(() -> server.open() == before.size(), BOUND,
                 () -> "server-side open: expected " + before.size() + ", was " + server.open());
     }
