@@ -42,7 +42,7 @@ class SocketCloseFailureTest extends EchoBackendTest {
             PooledConnection c = pool.get(BOUND);
             c.markUnusable();
             tolerating(c::close);
-            assertThat(factory.closes()).as("the socket was closed").isEqualTo(1);
+            factory.awaitCloses(1, BOUND);
             server.awaitOpen(0, BOUND);
             // maxSize 1: only a freed room lets this get through
             try (PooledConnection next = pool.get(Duration.ofSeconds(2))) {
@@ -70,7 +70,7 @@ class SocketCloseFailureTest extends EchoBackendTest {
         boolean[] allBack = {true};
         tolerating(() -> allBack[0] = pool.close(Duration.ZERO));
         server.awaitOpen(0, BOUND);
-        assertThat(factory.closes()).as("each socket closed once").isEqualTo(3);
+        factory.awaitCloses(3, BOUND);
         assertThat(allBack[0]).as("three were forced").isFalse();
         for (PooledConnection lent : new PooledConnection[] {a, b, c}) {
             lent.close(); // late returns: nothing more happens
@@ -126,7 +126,7 @@ class SocketCloseFailureTest extends EchoBackendTest {
         Await.until(() -> !NoPoolThreads.poolThreads().contains(prefix), BOUND,
                 () -> "pool threads left behind: " + NoPoolThreads.poolThreads());
         server.awaitOpen(0, BOUND);
-        assertThat(factory.closes()).as("each socket closed once").isEqualTo(2);
+        factory.awaitCloses(2, BOUND);
         PoolStats s = pool.stats();
         assertThat(s.size()).as("%s", s).isZero();
         assertThat(s.shutdownClosed()).as("%s", s).isEqualTo(2);

@@ -4,6 +4,7 @@ import dev.connpool.ConnectionFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
@@ -56,6 +57,18 @@ public final class CloseThrowingFactory implements ConnectionFactory {
     /** How many times a socket of this factory was closed (each close counts, repeated ones too). */
     public int closes() {
         return closes.get();
+    }
+
+    /**
+     * Waits until sockets of this factory were closed {@code expected} times (a pool may close them
+     * on a thread of its own), and checks that it was not more.
+     */
+    public void awaitCloses(int expected, Duration timeout) {
+        Await.until(() -> closes.get() >= expected, timeout,
+                () -> "socket closes: expected " + expected + ", was " + closes.get());
+        if (closes.get() != expected) {
+            throw new AssertionError("socket closes: expected " + expected + ", was " + closes.get());
+        }
     }
 
     @Override
