@@ -10,6 +10,7 @@ import dev.connpool.HealthCheck;
 import dev.connpool.PoolStats;
 import dev.connpool.PooledConnection;
 import dev.connpool.testkit.Await;
+import dev.connpool.testkit.Echo;
 import dev.connpool.testkit.ProxiedEchoTest;
 import java.io.IOException;
 import java.net.ConnectException;

@@ -14,6 +14,7 @@ import dev.connpool.HealthCheck;
 import dev.connpool.PoolStats;
 import dev.connpool.PooledConnection;
 import dev.connpool.testkit.Await;
+import dev.connpool.testkit.Echo;
 import dev.connpool.testkit.NoPoolThreads;
 import dev.connpool.testkit.TestServer;
 import java.io.IOException;

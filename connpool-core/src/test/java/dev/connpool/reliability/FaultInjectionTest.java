@@ -8,6 +8,7 @@ import dev.connpool.HealthCheck;
 import dev.connpool.PoolStats;
 import dev.connpool.PooledConnection;
 import dev.connpool.testkit.Await;
+import dev.connpool.testkit.Echo;
 import dev.connpool.testkit.FaultProxy;
 import dev.connpool.testkit.ProxiedEchoTest;
 import java.io.IOException;

@@ -12,6 +12,7 @@ import dev.connpool.PoolStats;
 import dev.connpool.PooledConnection;
 import dev.connpool.testkit.Await;
 import dev.connpool.testkit.Certificates;
+import dev.connpool.testkit.Echo;
 import dev.connpool.testkit.FaultProxy;
 import dev.connpool.testkit.NoPoolThreads;
 import dev.connpool.testkit.TestServer;

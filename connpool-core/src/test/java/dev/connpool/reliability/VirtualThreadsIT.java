@@ -10,6 +10,7 @@ import dev.connpool.ConnectionFactory;
 import dev.connpool.HealthCheck;
 import dev.connpool.PoolStats;
 import dev.connpool.PooledConnection;
+import dev.connpool.testkit.Echo;
 import dev.connpool.testkit.NoPoolThreads;
 import dev.connpool.testkit.TestServer;
 import java.lang.invoke.MethodHandles;

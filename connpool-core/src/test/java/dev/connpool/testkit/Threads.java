@@ -1,8 +1,13 @@
 package dev.connpool.testkit;
 
 import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
-/** Thread helpers for test servers. */
+/** Thread helpers for test servers and tests. */
 public final class Threads {
 
     private Threads() {
@@ -33,6 +38,38 @@ public final class Threads {
         }
         if (t.isAlive()) {
             throw new IllegalStateException("thread did not end within " + timeout.toMillis() + " ms: " + t);
+        }
+    }
+
+    /**
+     * Runs a call on a daemon thread of its own and waits for it within a bound, for calls that
+     * hang when the code under test is broken: the test fails instead of hanging (the thread is left
+     * behind then, as a daemon).
+     *
+     * @throws AssertionError naming {@code what} if the call has not returned within the bound
+     * @throws Exception what the call threw
+     */
+    public static <T> T callWithin(Callable<T> call, Duration bound, String what) throws Exception {
+        CompletableFuture<T> f = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                f.complete(call.call());
+            } catch (Throwable e) {
+                f.completeExceptionally(e);
+            }
+        }, "bounded-call");
+        t.setDaemon(true);
+        t.start();
+        try {
+            return f.get(bound.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new AssertionError(what + " (not within " + bound.toMillis() + " ms)");
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof Exception) {
+                throw (Exception) cause;
+            }
+            throw (Error) cause;
         }
     }
 }

@@ -1,4 +1,4 @@
-package dev.connpool.reliability;
+package dev.connpool.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -18,8 +18,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** Round trips over an echo backend, and the "no leaked room" check of the reliability suites. */
-final class Echo {
+/** Round trips over an echo backend, and the "no leaked room" check, for any suite. */
+public final class Echo {
 
     private static final AtomicLong TOKENS = new AtomicLong();
 
@@ -31,7 +31,7 @@ final class Echo {
      *
      * @throws IOException if the connection is dead or the reply differs
      */
-    static void roundTrip(Socket socket) throws IOException {
+    public static void roundTrip(Socket socket) throws IOException {
         byte[] token = ("token-" + TOKENS.incrementAndGet() + "\n").getBytes(StandardCharsets.US_ASCII);
         socket.setSoTimeout(1_000);
         OutputStream out = socket.getOutputStream();
@@ -52,7 +52,7 @@ final class Echo {
         }
     }
 
-    static void roundTrip(PooledConnection c) throws IOException {
+    public static void roundTrip(PooledConnection c) throws IOException {
         roundTrip(c.socket());
     }
 
@@ -60,7 +60,7 @@ final class Echo {
      * "No leaked room": lends {@code maxSize} connections at once, each a distinct, working socket,
      * then gives them all back.
      */
-    static void assertFullyUsable(ConnPool pool) throws IOException {
+    public static void assertFullyUsable(ConnPool pool) throws IOException {
         int max = pool.config().maxSize();
         List<PooledConnection> held = new ArrayList<>();
         Set<Socket> sockets = Collections.newSetFromMap(new IdentityHashMap<>());
