@@ -28,4 +28,12 @@ public @interface PoolShape {
      *         (connpool) or the same check in the peer's validate-on-borrow hook
      */
     boolean healthCheck() default false;
+
+    /**
+     * @return connpool's {@code healthCheckAfterIdle} in milliseconds: with {@link #healthCheck()},
+     *         a get checks only a connection idle at least this long; 0 checks on every get. The
+     *         peers have no such window here (their hooks check every borrow), so a scenario that
+     *         sets it measures connpool alone
+     */
+    long healthCheckAfterIdleMillis() default 0;
 }
