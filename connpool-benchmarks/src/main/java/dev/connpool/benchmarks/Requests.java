@@ -29,6 +29,12 @@ final class Requests {
 
     static void stormpot(StormpotFixture p, Request r) throws Exception {
         StormpotFixture.PooledSocket s = p.pool.claim(p.timeout);
+        if (s == null) {
+            // seen in Saturated: with 16 threads on 4 slots some claims wait out the whole bound
+            // while the other threads keep re-claiming; a service would fail that request
+            throw new IllegalStateException("Stormpot: claim timed out, no connection within "
+                    + StormpotFixture.TIMEOUT_SECONDS + " s");
+        }
         try {
             r.roundTrip(s.socket);
         } finally {

@@ -45,6 +45,8 @@ public final class Report {
             List.of("Sequential", "Parallel", "Contended", "HealthChecked", "HealthCheckedWindow");
     /** What a table or target says of a scenario absent from the JSON, e.g. an older run's. */
     private static final String NOT_MEASURED = "not measured in this run";
+    /** A pool's cell in a scenario that ran without it. */
+    private static final String NO_RESULT = "no result: failed or not run (see JMH's log)";
     /** Percentiles of the saturated service's latency table, as JMH names them. */
     private static final List<String> SATURATED_PERCENTILES = List.of("50.0", "90.0", "99.0", "99.9", "100.0");
 
@@ -359,6 +361,9 @@ public final class Report {
             Result t = find("Saturated", p.getKey(), "thrpt");
             Result l = find("Saturated", p.getKey(), "sample");
             if (t == null && l == null) {
+                // a pool may fail here (Stormpot's claims can time out): say so rather than drop the row
+                md.append("| ").append(p.getValue()).append(" | ").append(NO_RESULT)
+                        .append(" | – | – | – | – | – | – |\n");
                 continue;
             }
             boolean us = p.getKey().equals("connpool");
@@ -397,6 +402,7 @@ public final class Report {
         for (Map.Entry<String, String> p : pools.entrySet()) {
             Result t = find("VirtualThreads", p.getKey(), "thrpt");
             if (t == null) {
+                md.append("| ").append(p.getValue()).append(" | ").append(NO_RESULT).append(" | – |\n");
                 continue;
             }
             boolean us = p.getKey().equals("connpool");
