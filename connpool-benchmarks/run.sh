@@ -7,9 +7,9 @@
 # and refreshes the results block of docs/benchmarks/README.md.
 #
 #   connpool-benchmarks/run.sh            the full run (3 forks, 5 × 1 s warm-up, 5 × 1 s measurement):
-#                                         about 35 minutes on 2 cores
+#                                         about 40 minutes on 2 cores
 #   connpool-benchmarks/run.sh --quick    a smoke run: 1 fork, 3 × 300 ms + 3 × 300 ms (labelled as such),
-#                                         about 5 minutes
+#                                         about 6 minutes
 #   connpool-benchmarks/run.sh [--quick] [JMH options and benchmark regex]
 #                                         e.g. 'Contended' -f 5, 'Saturated', 'VirtualThreads',
 #                                         'HealthCheckedWindow|Sequential.connpool'; a run narrowed by a

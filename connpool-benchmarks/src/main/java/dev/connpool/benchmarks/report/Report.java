@@ -202,7 +202,8 @@ public final class Report {
         md.append("| | |\n| --- | --- |\n");
         md.append("| date | ").append(when).append(" |\n");
         if (command != null) {
-            md.append("| command | `").append(command).append("` |\n");
+            // a benchmark regex may hold '|', which would end the table cell
+            md.append("| command | `").append(command.replace("|", "\\|")).append("` |\n");
         }
         md.append("| CPU | ").append(Machine.cpuModel()).append(", ").append(Runtime.getRuntime().availableProcessors())
                 .append(" cores (nproc) |\n");
