@@ -32,8 +32,8 @@ public @interface PoolShape {
     /**
      * @return connpool's {@code healthCheckAfterIdle} in milliseconds: with {@link #healthCheck()},
      *         a get checks only a connection idle at least this long; 0 checks on every get. The
-     *         peers have no such window here (their hooks check every borrow), so a scenario that
-     *         sets it measures connpool alone
+     *         bag skips its check the same way, as HikariPool's alive bypass does; the other peers'
+     *         hooks check every borrow, so they have no such variant
      */
     long healthCheckAfterIdleMillis() default 0;
 }
