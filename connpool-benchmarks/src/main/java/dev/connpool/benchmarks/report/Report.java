@@ -279,7 +279,8 @@ public final class Report {
                     .append(time(plain.score())).append(": **").append(ratio(r)).append("** | ")
                     .append(verdict(r <= 1.5)).append(" |\n");
         } else {
-            md.append("| ").append(windowTarget).append(" | ").append(NOT_MEASURED).append(" | – |\n");
+            md.append("| ").append(windowTarget).append(" | ").append(NOT_MEASURED)
+                    .append(window != null ? " (it is compared with `Sequential.connpool`)" : "").append(" | – |\n");
         }
         Result sample = find("Contended", "connpool", "sample");
         if (sample != null) {
@@ -381,7 +382,7 @@ public final class Report {
             Result cs = find("Saturated", "connpool", "sample");
             Result ps = find("Saturated", peer.pool(), "sample");
             md.append("\nconnpool ÷ the best peer (").append(pools.get(peer.pool()))
-                    .append(", the highest throughput of the four): throughput **").append(ratio(c.score() / peer.score()))
+                    .append(", the highest throughput of the peers in this run): throughput **").append(ratio(c.score() / peer.score()))
                     .append("**");
             if (cs != null && ps != null) {
                 md.append(", p99.9 **").append(ratio(cs.percentile("99.9") / ps.percentile("99.9"))).append("**");
