@@ -28,4 +28,12 @@ public @interface PoolShape {
      *         (connpool) or the same check in the peer's validate-on-borrow hook
      */
     boolean healthCheck() default false;
+
+    /**
+     * @return connpool's {@code healthCheckAfterIdle} in milliseconds: with {@link #healthCheck()},
+     *         a get checks only a connection idle at least this long; 0 checks on every get. The
+     *         bag skips its check the same way, as HikariPool's alive bypass does; the other peers'
+     *         hooks check every borrow, so they have no such variant
+     */
+    long healthCheckAfterIdleMillis() default 0;
 }

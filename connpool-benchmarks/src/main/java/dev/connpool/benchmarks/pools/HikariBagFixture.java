@@ -14,7 +14,10 @@ import org.openjdk.jmh.annotations.State;
  * sockets instead of JDBC connections. It is filled to {@code maxSize} up front, as HikariCP's
  * default (minimumIdle = maximumPoolSize) keeps it. The bag has no validation hook of its own:
  * with a health check, {@link #borrow()} checks what it borrowed, as HikariPool's getConnection
- * does, and replaces an entry that fails.
+ * does, and replaces an entry that fails; with a check window
+ * ({@link dev.connpool.benchmarks.PoolShape#healthCheckAfterIdleMillis()}) it skips the check for an
+ * entry given back within the window, as HikariPool's alive bypass does (entries then go back
+ * through {@link #giveBack}, which stamps them).
  */
 @State(Scope.Benchmark)
 public class HikariBagFixture extends PoolFixture {
@@ -22,6 +25,7 @@ public class HikariBagFixture extends PoolFixture {
     /** The bag; benchmarks {@link #borrow()} from it and {@code requite} to it. */
     public ConcurrentBag<SocketEntry> bag;
     private boolean validate;
+    private long bypassNanos;
 
     /** A bag entry: a socket and its state word, as HikariCP's PoolEntry. */
     public static final class SocketEntry implements IConcurrentBagEntry {
@@ -31,9 +35,13 @@ public class HikariBagFixture extends PoolFixture {
         /** The connection. */
         public final Socket socket;
         private volatile int state;
+        // when it was last given back, System.nanoTime() as HikariPool's clock; plain, as PoolEntry's:
+        // the bag's state CAS orders it between the giving and the borrowing thread
+        private long lastAccessed;
 
         SocketEntry(Socket socket) {
             this.socket = socket;
+            this.lastAccessed = System.nanoTime(); // new counts as used, as in HikariCP
         }
 
         @Override
@@ -55,6 +63,7 @@ public class HikariBagFixture extends PoolFixture {
     @Override
     void openPool() {
         validate = shape.healthCheck();
+        bypassNanos = TimeUnit.MILLISECONDS.toNanos(shape.healthCheckAfterIdleMillis());
         bag = new ConcurrentBag<>(waiting -> { }); // full from the start: nothing to add on demand
         for (int i = 0; i < shape.maxSize(); i++) {
             bag.add(new SocketEntry(connect()));
@@ -70,7 +79,7 @@ public class HikariBagFixture extends PoolFixture {
     public SocketEntry borrow() throws InterruptedException {
         for (;;) {
             SocketEntry e = got(bag.borrow(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS));
-            if (!validate || alive(e.socket)) {
+            if (!validate || usedWithinWindow(e) || alive(e.socket)) {
                 return e;
             }
             if (bag.remove(e)) {
@@ -78,6 +87,22 @@ public class HikariBagFixture extends PoolFixture {
                 bag.add(new SocketEntry(connect()));
             }
         }
+    }
+
+    /** HikariPool's alive bypass: an entry used within the window is not checked. */
+    private boolean usedWithinWindow(SocketEntry e) {
+        return bypassNanos > 0 && System.nanoTime() - e.lastAccessed < bypassNanos;
+    }
+
+    /**
+     * Gives an entry back stamped with the time, for the check window; {@code bag.requite(entry)}
+     * does the same without the stamp where there is no window.
+     *
+     * @param e an entry from {@link #borrow()}
+     */
+    public void giveBack(SocketEntry e) {
+        e.lastAccessed = System.nanoTime();
+        bag.requite(e);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.connpool.benchmarks.report;
 
 import dev.connpool.benchmarks.PoolShape;
+import dev.connpool.benchmarks.VirtualThreadCrew;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import org.openjdk.jmh.annotations.Threads;
 
 /**
  * Turns JMH's JSON results into the Markdown tables (with the targets of the benchmark issue
@@ -39,7 +41,14 @@ public final class Report {
     /** The four peers: connpool's targets are ratios to the fastest of these. */
     private static final List<String> PEERS = List.of("stormpot", "hikariBag", "vibur", "commonsPool2");
     /** Scenarios of pool overhead, in table order. */
-    private static final List<String> OVERHEAD = List.of("Sequential", "Parallel", "Contended", "HealthChecked");
+    private static final List<String> OVERHEAD =
+            List.of("Sequential", "Parallel", "Contended", "HealthChecked", "HealthCheckedWindow");
+    /** What a table or target says of a scenario absent from the JSON, e.g. an older run's. */
+    private static final String NOT_MEASURED = "not measured in this run";
+    /** A pool's cell in a scenario that ran without it. */
+    private static final String NO_RESULT = "no result: failed or not run (see JMH's log)";
+    /** Percentiles of the saturated service's latency table, as JMH names them. */
+    private static final List<String> SATURATED_PERCENTILES = List.of("50.0", "90.0", "99.0", "99.9", "100.0");
 
     private final List<Result> results;
     /** Pools in table order: benchmark method name, label with version. */
@@ -120,9 +129,10 @@ public final class Report {
         String scenario = parts[parts.length - 2];
         String pool = parts[parts.length - 1];
         Map<String, Object> primary = Json.object(b.get("primaryMetric"));
-        double scale = toNanos((String) primary.get("scoreUnit"));
-        Map<String, Double> percentiles = new LinkedHashMap<>();
         String mode = (String) b.get("mode");
+        String unit = (String) primary.get("scoreUnit");
+        double scale = "thrpt".equals(mode) ? toPerMilli(unit) : toNanos(unit);
+        Map<String, Double> percentiles = new LinkedHashMap<>();
         if ("sample".equals(mode)) {
             Json.object(primary.get("scorePercentiles"))
                     .forEach((p, v) -> percentiles.put(p, Json.number(v) * scale));
@@ -157,6 +167,20 @@ public final class Report {
         throw new IllegalArgumentException("a time per operation was expected, not " + unit);
     }
 
+    /** The factor that turns a throughput in {@code unit} (JMH's "ops/s", "ops/ms", ...) into ops/ms. */
+    private static double toPerMilli(String unit) {
+        if (unit == null || unit.equals("ops/ms")) {
+            return 1;
+        }
+        switch (unit) {
+            case "ops/ns": return 1e6;
+            case "ops/us": return 1e3;
+            case "ops/s": return 1e-3;
+            case "ops/min": return 1.0 / 60_000;
+            default: throw new IllegalArgumentException("operations per unit of time were expected, not " + unit);
+        }
+    }
+
     // =====================================================================================
     // Markdown
     // =====================================================================================
@@ -178,7 +202,8 @@ public final class Report {
         md.append("| | |\n| --- | --- |\n");
         md.append("| date | ").append(when).append(" |\n");
         if (command != null) {
-            md.append("| command | `").append(command).append("` |\n");
+            // a benchmark regex may hold '|', which would end the table cell
+            md.append("| command | `").append(command.replace("|", "\\|")).append("` |\n");
         }
         md.append("| CPU | ").append(Machine.cpuModel()).append(", ").append(Runtime.getRuntime().availableProcessors())
                 .append(" cores (nproc) |\n");
@@ -198,7 +223,9 @@ public final class Report {
         md.append("| peers | ").append(String.join(", ", pools.values().stream().skip(1).toList())).append(" |\n");
         md.append('\n');
 
+        saturatedTable(md);
         targets(md);
+        virtualThreadsTable(md);
         overheadTable(md);
         allocationTable(md);
         latencyTable(md);
@@ -219,6 +246,8 @@ public final class Report {
     private void targets(StringBuilder md) {
         md.append("#### Targets\n\n");
         md.append("| target | measured | verdict |\n| --- | --- | --- |\n");
+        saturatedTargets(md);
+        virtualThreadsTarget(md);
         for (String s : List.of("Sequential", "Parallel", "Contended")) {
             Result c = find(s, "connpool", "avgt");
             Result peer = fastestPeer(s, "avgt");
@@ -242,6 +271,17 @@ public final class Report {
         } else {
             md.append("| `liveness()` adds < 2 µs per get | not run | – |\n");
         }
+        Result window = find("HealthCheckedWindow", "connpool", "avgt");
+        String windowTarget = "`liveness()` after 500 ms idle ≤ 1.5× the unchecked get, on a hot connection";
+        if (plain != null && window != null) {
+            double r = window.score() / plain.score();
+            md.append("| ").append(windowTarget).append(" | ").append(time(window.score())).append(" vs ")
+                    .append(time(plain.score())).append(": **").append(ratio(r)).append("** | ")
+                    .append(verdict(r <= 1.5)).append(" |\n");
+        } else {
+            md.append("| ").append(windowTarget).append(" | ").append(NOT_MEASURED)
+                    .append(window != null ? " (it is compared with `Sequential.connpool`)" : "").append(" | – |\n");
+        }
         Result sample = find("Contended", "connpool", "sample");
         if (sample != null) {
             double p50 = sample.percentile("50.0");
@@ -263,6 +303,134 @@ public final class Report {
             }
         }
         md.append('\n');
+    }
+
+    /**
+     * The saturated service's targets (DESIGN §7.2): connpool's throughput against the peer with
+     * the highest throughput, and connpool's p99.9 against that same peer's.
+     */
+    private void saturatedTargets(StringBuilder md) {
+        String throughputTarget = "saturated service: throughput ≥ 1.0× the best peer's";
+        String tailTarget = "saturated service: p99.9 ≤ 0.2× the best peer's";
+        Result c = find("Saturated", "connpool", "thrpt");
+        Result peer = bestThroughputPeer("Saturated");
+        if (c == null || peer == null) {
+            md.append("| ").append(throughputTarget).append(" | ").append(NOT_MEASURED).append(" | – |\n");
+            md.append("| ").append(tailTarget).append(" | ").append(NOT_MEASURED).append(" | – |\n");
+            return;
+        }
+        double r = c.score() / peer.score();
+        md.append("| ").append(throughputTarget).append(" | ").append(perMilli(c.score())).append(" vs ")
+                .append(pools.get(peer.pool())).append(' ').append(perMilli(peer.score())).append(": **")
+                .append(ratio(r)).append("** | ").append(verdict(r >= 1.0)).append(" |\n");
+        Result cs = find("Saturated", "connpool", "sample");
+        Result ps = find("Saturated", peer.pool(), "sample");
+        if (cs == null || ps == null) {
+            md.append("| ").append(tailTarget).append(" | ").append(NOT_MEASURED).append(" | – |\n");
+            return;
+        }
+        double tail = cs.percentile("99.9") / ps.percentile("99.9");
+        md.append("| ").append(tailTarget).append(" | ").append(time(cs.percentile("99.9"))).append(" vs ")
+                .append(pools.get(peer.pool())).append(' ').append(time(ps.percentile("99.9"))).append(": **")
+                .append(ratio(tail)).append("** | ").append(verdict(tail <= 0.2)).append(" |\n");
+    }
+
+    private void virtualThreadsTarget(StringBuilder md) {
+        String what = "virtual threads: throughput ≥ 1.0× HikariCP's bag";
+        Result c = find("VirtualThreads", "connpool", "thrpt");
+        Result bag = find("VirtualThreads", "hikariBag", "thrpt");
+        if (c == null || bag == null) {
+            md.append("| ").append(what).append(" | ").append(notMeasured("VirtualThreads")).append(" | – |\n");
+            return;
+        }
+        double r = c.score() / bag.score();
+        md.append("| ").append(what).append(" | ").append(perMilli(c.score())).append(" vs ")
+                .append(perMilli(bag.score())).append(": **").append(ratio(r)).append("** | ")
+                .append(verdict(r >= 1.0)).append(" |\n");
+    }
+
+    private void saturatedTable(StringBuilder md) {
+        md.append("#### ").append(label("Saturated")).append(": one 8-byte echo round trip per get\n\n");
+        if (results.stream().noneMatch(r -> r.scenario().equals("Saturated"))) {
+            md.append(capitalized(NOT_MEASURED)).append(".\n\n");
+            return;
+        }
+        md.append("Requests per millisecond, all threads together (Throughput; higher is better), and the time "
+                + "of one request from get to release (SampleTime; lower is better).\n\n");
+        md.append("| pool | throughput | p50 | p90 | p99 | p99.9 | max | B/op |\n"
+                + "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        for (Map.Entry<String, String> p : pools.entrySet()) {
+            Result t = find("Saturated", p.getKey(), "thrpt");
+            Result l = find("Saturated", p.getKey(), "sample");
+            if (t == null && l == null) {
+                // a pool may fail here (Stormpot's claims can time out): say so rather than drop the row
+                md.append("| ").append(p.getValue()).append(" | ").append(NO_RESULT)
+                        .append(" | – | – | – | – | – | – |\n");
+                continue;
+            }
+            boolean us = p.getKey().equals("connpool");
+            md.append("| ").append(p.getValue()).append(" | ")
+                    .append(t == null ? "–" : emphasized(perMilli(t.score(), t.error()), us));
+            for (String q : SATURATED_PERCENTILES) {
+                md.append(" | ").append(l == null ? "–" : emphasized(time(l.percentile(q)), us));
+            }
+            md.append(" | ").append(t == null ? "–" : bytes(t.bytesPerOp())).append(" |\n");
+        }
+        Result c = find("Saturated", "connpool", "thrpt");
+        Result peer = bestThroughputPeer("Saturated");
+        if (c != null && peer != null) {
+            Result cs = find("Saturated", "connpool", "sample");
+            Result ps = find("Saturated", peer.pool(), "sample");
+            md.append("\nconnpool ÷ the best peer (").append(pools.get(peer.pool()))
+                    .append(", the highest throughput of the peers in this run): throughput **").append(ratio(c.score() / peer.score()))
+                    .append("**");
+            if (cs != null && ps != null) {
+                md.append(", p99.9 **").append(ratio(cs.percentile("99.9") / ps.percentile("99.9"))).append("**");
+            }
+            md.append(".\n");
+        }
+        md.append('\n');
+    }
+
+    private void virtualThreadsTable(StringBuilder md) {
+        md.append("#### ").append(label("VirtualThreads")).append(": one 8-byte echo round trip per get\n\n");
+        if (results.stream().noneMatch(r -> r.scenario().equals("VirtualThreads"))) {
+            md.append(capitalized(notMeasured("VirtualThreads"))).append(".\n\n");
+            return;
+        }
+        md.append("Requests per millisecond, all virtual threads together (Throughput; higher is better).\n\n");
+        md.append("| pool | throughput | connpool ÷ pool |\n| --- | ---: | ---: |\n");
+        Result c = find("VirtualThreads", "connpool", "thrpt");
+        for (Map.Entry<String, String> p : pools.entrySet()) {
+            Result t = find("VirtualThreads", p.getKey(), "thrpt");
+            if (t == null) {
+                md.append("| ").append(p.getValue()).append(" | ").append(NO_RESULT).append(" | – |\n");
+                continue;
+            }
+            boolean us = p.getKey().equals("connpool");
+            md.append("| ").append(p.getValue()).append(" | ").append(emphasized(perMilli(t.score(), t.error()), us))
+                    .append(" | ").append(us || c == null ? "–" : ratio(c.score() / t.score())).append(" |\n");
+        }
+        md.append('\n');
+    }
+
+    /** Why a scenario has no results: for virtual threads, a JDK before 21 is the usual reason. */
+    private String notMeasured(String scenario) {
+        if (scenario.equals("VirtualThreads") && jdkFeature() > 0 && jdkFeature() < 21) {
+            return NOT_MEASURED + " (it needs JDK 21+; this run used JDK " + str(run.get("jdkVersion")) + ")";
+        }
+        return NOT_MEASURED;
+    }
+
+    /** The JDK's feature release, from the run's "jdkVersion" ("17.0.15", "25", "1.8.0_400"); 0 if unknown. */
+    private int jdkFeature() {
+        String[] v = str(run.get("jdkVersion")).split("[.+_-]");
+        try {
+            int first = Integer.parseInt(v[0]);
+            return first == 1 && v.length > 1 ? Integer.parseInt(v[1]) : first;
+        } catch (NumberFormatException e) {
+            return 0;
+        }
     }
 
     private void overheadTable(StringBuilder md) {
@@ -383,6 +551,16 @@ public final class Report {
 
     private String summary() {
         StringBuilder s = new StringBuilder("connpool ÷ fastest peer:");
+        Result saturated = find("Saturated", "connpool", "thrpt");
+        Result saturatedPeer = bestThroughputPeer("Saturated");
+        if (saturated != null && saturatedPeer != null) {
+            s.append(" Saturated (throughput) ").append(ratio(saturated.score() / saturatedPeer.score()));
+        }
+        Result vt = find("VirtualThreads", "connpool", "thrpt");
+        Result vtBag = find("VirtualThreads", "hikariBag", "thrpt");
+        if (vt != null && vtBag != null) {
+            s.append(" VirtualThreads (throughput, vs the bag) ").append(ratio(vt.score() / vtBag.score()));
+        }
         for (String sc : OVERHEAD) {
             Result c = find(sc, "connpool", "avgt");
             Result p = fastestPeer(sc, "avgt");
@@ -466,27 +644,63 @@ public final class Report {
         return best;
     }
 
-    /** "Sequential (1 thread, min 5 / max 10)" from the run and the scenario's {@link PoolShape}. */
-    private String label(String scenario) {
-        int threads = results.stream().filter(r -> r.scenario().equals(scenario)).mapToInt(Result::threads)
-                .findFirst().orElse(0);
-        String name = scenario.equals("HealthChecked") ? "Health-checked" : scenario;
-        StringBuilder s = new StringBuilder(name).append(" (");
-        if (threads > 0) {
-            s.append(threads).append(threads == 1 ? " thread" : " threads");
-        }
-        try {
-            PoolShape shape = Class.forName("dev.connpool.benchmarks." + scenario).getAnnotation(PoolShape.class);
-            if (shape != null) {
-                s.append(threads > 0 ? ", " : "").append(shape.minSize()).append('/').append(shape.maxSize());
-                if (shape.healthCheck()) {
-                    s.append(", liveness");
-                }
+    /** The peer with the highest throughput in a scenario, or null if none ran. */
+    private Result bestThroughputPeer(String scenario) {
+        Result best = null;
+        for (String p : PEERS) {
+            Result r = find(scenario, p, "thrpt");
+            if (r != null && !Double.isNaN(r.score()) && (best == null || r.score() > best.score())) {
+                best = r;
             }
-        } catch (ClassNotFoundException e) {
-            // a result of a benchmark this jar does not have: no shape to show
         }
-        return s.append(')').toString();
+        return best;
+    }
+
+    /**
+     * "Sequential (1 thread, 5/10)" from the run (or, for a scenario not in it, the benchmark
+     * class's {@code @Threads}) and the scenario's {@link PoolShape}.
+     */
+    private String label(String scenario) {
+        Class<?> type;
+        try {
+            type = Class.forName("dev.connpool.benchmarks." + scenario);
+        } catch (ClassNotFoundException e) {
+            type = null; // a result of a benchmark this jar does not have: no shape to show
+        }
+        List<String> parts = new ArrayList<>();
+        if (scenario.equals("VirtualThreads")) {
+            // JMH runs one thread there, which only hands out the work
+            parts.add(String.format(Locale.ROOT, "%,d virtual threads", VirtualThreadCrew.THREADS));
+        } else {
+            int threads = results.stream().filter(r -> r.scenario().equals(scenario)).mapToInt(Result::threads)
+                    .findFirst().orElse(0);
+            Threads declared = type == null ? null : type.getAnnotation(Threads.class);
+            if (threads == 0 && declared != null && declared.value() > 0) {
+                threads = declared.value();
+            }
+            if (threads > 0) {
+                parts.add(threads + (threads == 1 ? " thread" : " threads"));
+            } else if (declared != null && declared.value() == Threads.MAX) {
+                parts.add("all cores");
+            }
+        }
+        PoolShape shape = type == null ? null : type.getAnnotation(PoolShape.class);
+        if (shape != null) {
+            parts.add(shape.minSize() + "/" + shape.maxSize());
+            if (shape.healthCheck()) {
+                parts.add(shape.healthCheckAfterIdleMillis() > 0
+                        ? "liveness after " + shape.healthCheckAfterIdleMillis() + " ms idle" : "liveness");
+            }
+        }
+        String name;
+        switch (scenario) {
+            case "HealthChecked": name = "Health-checked"; break;
+            case "HealthCheckedWindow": name = "Health-checked, window"; break;
+            case "Saturated": name = "Saturated service"; break;
+            case "VirtualThreads": name = "Virtual threads"; break;
+            default: name = scenario;
+        }
+        return parts.isEmpty() ? name : name + " (" + String.join(", ", parts) + ")";
     }
 
     static String time(double ns) {
@@ -542,12 +756,35 @@ public final class Report {
         return b < 0.5 ? "0" : String.format(Locale.ROOT, "%,.0f", b);
     }
 
+    /** A throughput in ops/ms, e.g. "48.2 ± 1.30 ops/ms". */
+    static String perMilli(double opsPerMs) {
+        return perMilli(opsPerMs, Double.NaN);
+    }
+
+    static String perMilli(double opsPerMs, double error) {
+        if (Double.isNaN(opsPerMs)) {
+            return "–";
+        }
+        if (Double.isNaN(error) || Double.isInfinite(error)) {
+            return number(opsPerMs) + " ops/ms";
+        }
+        return number(opsPerMs) + " ± " + number(error) + " ops/ms";
+    }
+
     private static String verdict(boolean met) {
         return met ? "met" : "**missed**";
     }
 
     private static String bold(String s) {
         return s.equals("–") ? s : "**" + s + "**";
+    }
+
+    private static String emphasized(String s, boolean connpool) {
+        return connpool ? bold(s) : s;
+    }
+
+    private static String capitalized(String s) {
+        return s.isEmpty() ? s : Character.toUpperCase(s.charAt(0)) + s.substring(1);
     }
 
     private static String str(Object o) {

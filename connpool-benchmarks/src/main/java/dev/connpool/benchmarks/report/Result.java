@@ -7,10 +7,10 @@ import java.util.Map;
  *
  * @param scenario the benchmark class's simple name, e.g. {@code Sequential}
  * @param pool the method name, e.g. {@code connpool}
- * @param mode JMH's mode: {@code avgt} or {@code sample}
+ * @param mode JMH's mode: {@code avgt}, {@code sample} or {@code thrpt}
  * @param threads threads that ran it
- * @param score the score, in nanoseconds per operation
- * @param error the 99.9% confidence half-width, NaN when too few iterations to tell
+ * @param score the score: nanoseconds per operation, or in {@code thrpt} mode operations per millisecond
+ * @param error the 99.9% confidence half-width in the score's unit, NaN when too few iterations to tell
  * @param bytesPerOp bytes allocated per operation (-prof gc), NaN if not profiled
  * @param percentiles SampleTime percentiles ("50.0", "99.0", ...) in ns; empty in other modes
  */
