@@ -12,10 +12,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * <h2>Why it is fast</h2>
  * Each thread remembers the last connection it returned (its <em>hint</em>). A get claims that
  * connection with one CAS on its state word and leaves its idle-stack entry where it is (a
- * <em>ghost</em>); the matching put-back is one CAS back. A thread whose hint is taken, or that
- * has none (a virtual thread made per task, a thread of a large pool), scans the idle stack from
- * the top without the lock and claims the first available slot the same way, as HikariCP's bag
- * scans its shared list. No lock, no queue operation, no allocation, no clock read.
+ * <em>ghost</em>); the matching put-back is one CAS back. A thread that has no hint (a virtual
+ * thread made per task, a thread of a large pool on its first get) scans the idle stack from the
+ * top without the lock and claims the first available slot the same way, as HikariCP's bag scans
+ * its shared list. No lock, no queue operation, no allocation, no clock read. A thread whose hint
+ * is taken by someone else takes the lock instead, whose claims pop the stack: returns pushed on
+ * top then keep the idle connections in LIFO order, so the cold ones sink and age out.
  *
  * <h2>Bounded barging</h2>
  * Waiters queue first come, first served. Strict hand-off to the oldest waiter costs a thread
@@ -94,10 +96,12 @@ final class Bag {
         }
         WeakReference<Slot> ref = hint.get();
         Slot s = ref == null ? null : ref.get();
-        if (s != null && s.claimInPlace() >= 0) {
-            return s;
+        if (s == null) {
+            return stack.claimAnyInPlace();
         }
-        return stack.claimAnyInPlace();
+        // a thread whose own connection is taken goes to the lock, which pops the stack's top and
+        // so keeps the order of returns (LIFO) for the connections that sit idle
+        return s.claimInPlace() >= 0 ? s : null;
     }
 
     /**

@@ -160,16 +160,22 @@ public final class PoolEngine {
         // Kept small so that it inlines into the caller: the one Lease allocation is here, where
         // escape analysis sees it stay in the caller's try-with-resources block and removes it.
         long t0 = counters.tracking() ? System.nanoTime() : 0L;
-        Slot s = quickLends && !Thread.currentThread().isInterrupted() ? claimQuickly() : null;
+        Slot s = claimQuickly();
         if (s == null) {
             s = acquirer.acquire(Math.min(timeoutNanos, MAX_TIMEOUT_NANOS));
         }
-        long leasedAt = t0 == 0L ? 0L : acquired(t0);
-        return new Lease(this, s, Slot.seqOf(s.state()), leasedAt);
+        return new Lease(this, s, Slot.seqOf(s.state()), t0 == 0L ? 0L : acquired(t0));
     }
 
-    /** The fast path: a lock-free claim of a slot that passes without a health check. */
+    /**
+     * The fast path: a lock-free claim of a slot that passes without a health check, for a thread
+     * that is not interrupted (an interrupted one gets its {@code InterruptedIOException} from the
+     * slow path).
+     */
     private Slot claimQuickly() {
+        if (!quickLends || Thread.currentThread().isInterrupted()) {
+            return null;
+        }
         Slot s = bag.claimFast();
         if (s == null) {
             return null;
