@@ -24,10 +24,15 @@ import java.util.Optional;
  * returned first and checked cheapest first (lifetime, idle timeout, health check); one that fails
  * is closed and the next one tried. With none idle and room left, the pool opens
  * {@code increment} connections, the first for the caller, the rest in the background, on its
- * own connector threads. At {@code maxSize} the caller waits, first come first served, for a
- * connection handed over directly by whoever returns one. It fails before its deadline only with
- * a certain answer: the pool is closed, the connect made for it failed, it was interrupted, or too
- * many callers wait already.
+ * own connector threads. At {@code maxSize} the caller waits, first come first served with
+ * bounded barging: a thread already running may take a connection just returned while the oldest
+ * waiter has waited less than about a millisecond; past that, returns are handed to waiters in
+ * order. It fails before its deadline only with a certain answer: the pool is closed, the connect
+ * made for it failed, it was interrupted, or too many callers wait already.
+ *
+ * <p>An interrupted caller never costs the pool a connection: a thread interrupted before or
+ * while it gets a connection gets an {@link java.io.InterruptedIOException}, keeps its interrupt
+ * flag, and any connection it had claimed goes back unchecked.
  *
  * <h2>Threads</h2>
  * All methods are safe to call from any thread, including virtual threads (the pool never blocks
@@ -93,8 +98,8 @@ public final class ConnPool implements AutoCloseable {
      * @throws AcquireTimeoutException if no connection could be had in time
      * @throws TooManyWaitersException if {@code maxWaiters} callers wait already
      * @throws ConnectFailedException if the connect made for this caller failed
-     * @throws java.io.InterruptedIOException if the thread is interrupted while waiting; its
-     *         interrupt flag stays set
+     * @throws java.io.InterruptedIOException if the thread is interrupted before or while getting
+     *         a connection; its interrupt flag stays set
      * @throws IOException for the reasons above, all subclasses of it
      */
     public PooledConnection get() throws IOException {
@@ -105,7 +110,9 @@ public final class ConnPool implements AutoCloseable {
      * Lends a connection, waiting up to the given time.
      *
      * @param timeout the longest to wait, connecting included; zero means "only if one can be had
-     *        without waiting"
+     *        without waiting". The health check of an idle connection is bounded by this timeout
+     *        too, except for timeouts under a millisecond ({@code ZERO} included): those do not wait
+     *        for a connection, but the check of the one they take runs within its own timeout
      * @return a lease; close it to give the connection back
      * @throws IOException as {@link #get()}
      * @throws NullPointerException if the timeout is null
@@ -129,10 +136,12 @@ public final class ConnPool implements AutoCloseable {
     }
 
     /**
-     * The failure of the most recent connect, if it failed; cleared by the next successful one.
-     * Health indicators use it to tell "the backend is unreachable" from "the pool is busy".
+     * The failure of the most recent connect, if it failed and nothing has reached the backend
+     * since: it is cleared by a successful connect, a passed health check of an idle connection
+     * (by a caller or the evictor) and a successful get. Health indicators use it to tell "the
+     * backend is unreachable now" from "the pool is busy".
      *
-     * @return the failure, or empty if the last connect succeeded or none was tried
+     * @return the failure, or empty if the backend was reached since, or no connect failed
      */
     public Optional<Throwable> lastConnectFailure() {
         return Optional.ofNullable(engine.lastConnectFailure());

@@ -7,8 +7,9 @@ package dev.connpool;
  * and need no tracker.
  *
  * <p>Methods are called on the thread that caused the event, some on the pool's hot path: they
- * must be quick and must not throw. Without any tracker registered, the pool reads no clock for
- * these timings at all.
+ * must be quick. A tracker that throws is isolated: the pool logs its first failure once (WARNING,
+ * logger {@code dev.connpool}) and the lease it was timing is unaffected. Without any tracker
+ * registered, the pool reads no clock for these timings at all.
  */
 public interface MetricsTracker {
 

@@ -66,6 +66,7 @@ final class Acquirer {
         counters.slowRequests.incrementAndGet();
         boolean blocked = false;
         boolean requeue = false;
+        long since = 0; // when this caller first queued: a retry keeps its place in time too
         try {
             for (;;) {
                 if (Thread.currentThread().isInterrupted()) {
@@ -83,14 +84,17 @@ final class Acquirer {
                         if (bag.closed) {
                             throw new PoolClosedException(pool.name);
                         }
-                        s = requeue ? null : bag.claimLocked();
+                        s = bag.claimLocked();
                         if (s != null) {
                             seq = Slot.seqOf(s.state());
                         } else {
                             if (!requeue && blockedWaitersLocked() >= maxWaiters && !pool.capacity.canConnectLocked()) {
                                 throw new TooManyWaitersException(pool.name, maxWaiters);
                             }
-                            w = bag.enqueueLocked(requeue, System.nanoTime());
+                            if (!requeue) {
+                                since = System.nanoTime();
+                            }
+                            w = bag.enqueueLocked(requeue, since);
                             // a waiter with a connect of its own is connecting, not waiting for a return
                             blocked |= w.task == null && w.outcome == null;
                             seq = 0;
@@ -110,7 +114,7 @@ final class Acquirer {
                     return s;
                 }
                 // the connection failed its checks: try again, first in line if we had waited
-                requeue = w != null;
+                requeue |= w != null;
                 if (deadline - System.nanoTime() <= 0) {
                     throw timedOut(timeoutNanos);
                 }
@@ -226,6 +230,7 @@ final class Acquirer {
                     LockSupport.parkNanos(this, toBound > 0 ? Math.min(remaining, toBound) : remaining);
                 }
                 w.parked = false;
+                w.woken = false;
                 if (w.outcome == null && !bag.handOff && bag.stack.hasAvailable()) {
                     awake(w);
                 }

@@ -24,8 +24,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * wake-up per return, and the connection sits idle while the waiter is scheduled; so, as long as
  * the oldest waiter has waited less than {@link #BARGE_NANOS}, a returned connection stays
  * available and a thread that is already running may take it (barging) — the thread that returned
- * it, typically, with no context switch at all. A waiter that is awake (spinning) is served
- * directly, which costs nothing. Once the oldest waiter has waited {@code BARGE_NANOS}, the bag
+ * it, typically, with no context switch at all — while the oldest waiter is woken to compete for it
+ * (one wake-up outstanding at a time). A waiter that is awake (spinning) is served directly, which
+ * costs nothing. Once the oldest waiter has waited {@code BARGE_NANOS}, the bag
  * switches to {@link #handOff}: no more lock-free claims, every return goes to the waiters in
  * order, until the head of the queue is fresh again (the scheme of Go's {@code sync.Mutex}
  * starvation mode). A parked waiter sleeps at most until its bound, so it never waits longer than
@@ -51,8 +52,6 @@ final class Bag {
      * Measured with the saturated-service benchmark (docs/benchmarks); tunable for such runs.
      */
     static final long BARGE_NANOS = Long.getLong("dev.connpool.bargeMicros", 1000L) * 1000L;
-    /** Whether a return left for barging also wakes the oldest waiter to compete for it. */
-    static final boolean WAKE_ON_BARGE = Boolean.parseBoolean(System.getProperty("dev.connpool.wakeOnBarge", "false"));
 
     final ReentrantLock lock = new ReentrantLock();
     private final PoolEngine pool;
@@ -244,7 +243,10 @@ final class Bag {
             if (!handOff && w.parked) {
                 Waiter newest = waiters.tail();
                 if (newest.parked) {
-                    if (WAKE_ON_BARGE && !stackEmpty()) {
+                    // every candidate sleeps: a running thread may take the slot first, but the
+                    // oldest waiter is woken to compete for it, so progress never rests on a timer
+                    if (!w.woken && stack.hasAvailable()) {
+                        w.woken = true;
                         LockSupport.unpark(w.thread);
                     }
                     break;
@@ -259,10 +261,6 @@ final class Bag {
             to.serve(s, Slot.seqOf(s.state()), false);
         }
         pool.capacity.connectForWaitersLocked(waiters.head());
-    }
-
-    private boolean stackEmpty() {
-        return stack.depth() == 0;
     }
 
     /** Takes in a connection just opened: to its waiter, the oldest waiter, or the stack. */

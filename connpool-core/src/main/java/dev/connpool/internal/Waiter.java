@@ -45,6 +45,11 @@ final class Waiter {
      * side always sees the other.
      */
     volatile boolean parked;
+    /**
+     * Set (under the lock) when a return was left for barging and this waiter was woken to compete
+     * for it; cleared by the waiter once it ran. One wake-up outstanding at a time is enough.
+     */
+    volatile boolean woken;
 
     Waiter(long since) {
         this.since = since;

@@ -138,6 +138,34 @@ class EngineModelCheckIT {
     }
 
     /**
+     * Pool of one (minSize 1), three callers: two of them wait while the third holds the
+     * connection, so every return meets waiters. This is the hand-off of DESIGN §7.2: a return may
+     * be left for a running thread to barge in on (a thread without a hint claims it lock-free from
+     * the idle stack; a thread with one takes the lock), a waiter that is awake is served
+     * directly, and once the oldest has waited past the bound, returns go to waiters in order. No
+     * waiter may time out (the pool serves one caller at a time within microseconds), no socket
+     * may be lent twice, and the room must be intact afterwards.
+     */
+    @Test
+    void poolOfOneWithWaiters() {
+        Socket[] real = REAL.toArray(new Socket[0]);
+        modelCheck(() -> {
+            World w = new World(real, 1, 4);
+            ConnPool pool = w.pool(1);
+            Thread a = new Thread(() -> {
+                w.borrowAndReturn(pool, Return.CLOSE);
+                w.borrowAndReturn(pool, Return.CLOSE); // with a hint now
+            });
+            Thread b = new Thread(() -> w.borrowAndReturn(pool, Return.CLOSE_TWICE));
+            Thread c = new Thread(() -> w.borrowAndReturn(pool, Return.MARK_UNUSABLE));
+            w.runAll(a, b, c);
+            w.checkQuiescent(pool);
+            pool.close();
+            w.checkClosed(pool);
+        });
+    }
+
+    /**
      * Pool of two (minSize 0), closed while two callers borrow and return: close racing with get,
      * release, markUnusable and connects in flight.
      */
