@@ -21,10 +21,12 @@ import java.util.concurrent.locks.LockSupport;
  * <ul>
  *   <li>Every call counts once in {@code requests}, whatever its outcome.</li>
  *   <li>An interrupted caller never costs the pool a connection: interrupted before a check, the
- *       connection goes back unchecked; the get ends with {@link InterruptedIOException} and the
- *       thread keeps its interrupt flag. (An interrupt that lands while a check blocks on the
- *       socket's channel closes that channel, as the JDK does for interruptible channels: that
- *       connection is gone, but the get stops there and touches no other.)</li>
+ *       connection goes back unchecked; interrupted during one, the check finishes (the built-in
+ *       checks defer interrupts, so that no channel is closed under them) and a healthy connection
+ *       goes back. Either way the get ends with {@link InterruptedIOException} and the thread keeps
+ *       its interrupt flag. (A check of the user's own that blocks on an interruptible channel may
+ *       lose its connection to the JDK's interrupt handling; the get then stops there and touches
+ *       no other connection.)</li>
  *   <li>A timeout shorter than {@link #MIN_CHECK_NANOS} ({@code get(ZERO)} included) means "do not
  *       wait for a connection", not "no time to check one": the check of an idle connection is
  *       then bounded by its own timeout only.</li>
@@ -139,16 +141,9 @@ final class Acquirer {
      * @return true to lend it
      */
     private boolean lendable(Slot s, long seq, long deadline, long timeoutNanos) throws IOException {
-        int v = vetting.verdict(s, true);
-        if (v == Vetting.EXPIRED) {
-            pool.closer.destroy(s, seq, CloseReason.LIFETIME);
+        int v = vetting.settle(s, seq, pool.closer, true);
+        if (v == Vetting.GONE) {
             return false;
-        }
-        if (v == Vetting.IDLE) {
-            if (pool.closer.destroyIfAboveMin(s, seq)) {
-                return false;
-            }
-            v = vetting.afterIdle(s, true);
         }
         if (v == Vetting.LEND) {
             return true;
@@ -164,6 +159,11 @@ final class Acquirer {
         Throwable failure = vetting.check(s, deadline);
         if (failure == null) {
             pool.capacity.reached();
+            if (Thread.currentThread().isInterrupted()) {
+                // interrupted while the check ran (it defers interrupts): healthy, so it goes back
+                bag.putBack(s, seq, false);
+                throw interrupted();
+            }
             return true;
         }
         if (failure instanceof HealthCheckSkippedException) {

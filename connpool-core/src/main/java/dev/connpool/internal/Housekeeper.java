@@ -51,16 +51,9 @@ final class Housekeeper {
 
     /** Vets an idle slot the evictor holds; closes it if it fails. */
     private boolean keep(Slot s, long seq) {
-        int v = vetting.verdict(s, false);
-        if (v == Vetting.EXPIRED) {
-            pool.closer.destroy(s, seq, CloseReason.LIFETIME);
+        int v = vetting.settle(s, seq, pool.closer, false);
+        if (v == Vetting.GONE) {
             return false;
-        }
-        if (v == Vetting.IDLE) {
-            if (pool.closer.destroyIfAboveMin(s, seq)) {
-                return false;
-            }
-            v = vetting.afterIdle(s, false);
         }
         if (v != Vetting.CHECK) {
             return true;

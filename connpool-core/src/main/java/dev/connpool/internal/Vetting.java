@@ -1,5 +1,6 @@
 package dev.connpool.internal;
 
+import dev.connpool.CloseReason;
 import dev.connpool.HealthCheck;
 import dev.connpool.HealthCheckSkippedException;
 
@@ -21,6 +22,8 @@ final class Vetting {
     static final int EXPIRED = 3;
     /** Idle longer than the idle timeout: close it, unless the pool is at {@code minSize}. */
     static final int IDLE = 4;
+    /** Closed by {@link #settle}: expired, or idle too long. */
+    static final int GONE = 5;
 
     /** Null when the configured check is {@link HealthCheck#none()}. */
     private final HealthCheck check;
@@ -58,6 +61,24 @@ final class Vetting {
             }
         }
         return afterIdle(s, forGet);
+    }
+
+    /**
+     * Applies the cheap rules to a slot the caller holds: an expired one, or one idle too long while
+     * the pool holds more than {@code minSize}, is closed (counted under its reason).
+     *
+     * @return {@link #GONE} if it was closed, else {@link #LEND}, {@link #LEND_SKIPPING_CHECK} or {@link #CHECK}
+     */
+    int settle(Slot s, long seq, Closer closer, boolean forGet) {
+        int v = verdict(s, forGet);
+        if (v == EXPIRED) {
+            closer.destroy(s, seq, CloseReason.LIFETIME);
+            return GONE;
+        }
+        if (v == IDLE) {
+            return closer.destroyIfAboveMin(s, seq) ? GONE : afterIdle(s, forGet);
+        }
+        return v;
     }
 
     /** The verdict once lifetime and idle time are settled. */
