@@ -10,6 +10,7 @@ import java.net.SocketException;
 import java.net.SocketOption;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.util.Set;
 
@@ -133,14 +134,22 @@ final class PeekableSocket extends Socket {
     }
 
     /**
-     * Ends {@link #pollUntil(PollWait)}: the channel blocks again, as the socket's streams need.
+     * Ends {@link #pollUntil(PollWait)}: closes the wait and the channel blocks again, as the
+     * socket's streams need.
      *
      * @throws IOException if the channel is closed
      */
     void endPolling() throws IOException {
+        PollWait wait = poll;
         poll = null;
-        synchronized (channel.blockingLock()) {
-            channel.configureBlocking(true);
+        try {
+            if (wait != null) {
+                wait.close(); // deregisters the channel from its selector: a registered one cannot block
+            }
+        } finally {
+            synchronized (channel.blockingLock()) {
+                channel.configureBlocking(true);
+            }
         }
     }
 
@@ -207,7 +216,7 @@ final class PeekableSocket extends Socket {
                     buffered.get(b, off, n);
                     return n;
                 }
-                wait.pause();
+                wait.pause(channel, SelectionKey.OP_READ);
             }
         }
 
@@ -269,7 +278,7 @@ final class PeekableSocket extends Socket {
                 if (channel.write(src) > 0) {
                     wait.progressed();
                 } else {
-                    wait.pause(); // the peer does not read and the send buffer is full
+                    wait.pause(channel, SelectionKey.OP_WRITE); // the peer does not read and the send buffer is full
                 }
             }
         }

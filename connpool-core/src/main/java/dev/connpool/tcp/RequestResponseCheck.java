@@ -10,6 +10,7 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -149,8 +150,12 @@ public final class RequestResponseCheck implements HealthCheck {
             throw e;
         } finally {
             restore(failure, () -> {
-                synchronized (channel.blockingLock()) {
-                    channel.configureBlocking(wasBlocking);
+                try {
+                    wait.close(); // deregisters the channel from its selector: a registered one cannot block
+                } finally {
+                    synchronized (channel.blockingLock()) {
+                        channel.configureBlocking(wasBlocking);
+                    }
                 }
             });
         }
@@ -305,7 +310,7 @@ public final class RequestResponseCheck implements HealthCheck {
                 if (channel.write(src) > 0) {
                     wait.progressed();
                 } else {
-                    wait.pause(); // the peer does not read and the send buffer is full
+                    wait.pause(channel, SelectionKey.OP_WRITE); // the peer does not read and the send buffer is full
                 }
             }
         }
@@ -319,7 +324,7 @@ public final class RequestResponseCheck implements HealthCheck {
                     wait.progressed();
                     return n;
                 }
-                wait.pause();
+                wait.pause(channel, SelectionKey.OP_READ);
             }
         }
 

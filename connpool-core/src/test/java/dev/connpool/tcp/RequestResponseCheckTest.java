@@ -5,6 +5,7 @@ import static dev.connpool.tcp.CheckTiming.once;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.connpool.ConnectionFactory;
 import dev.connpool.HealthCheck;
@@ -19,12 +20,15 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -328,6 +332,37 @@ class RequestResponseCheckTest {
                 assertThat(socket.isClosed()).as("the socket, closed by the interrupt").isFalse();
                 // the pool closes a connection that failed its check; whether it could go on is
                 // not the point here, only that the interrupt did not close it
+            }
+        }
+
+        @Test
+        void checksThatWaitLeaveNoDescriptorBehind() throws Exception {
+            Path fds = Path.of("/proc/self/fd");
+            assumeTrue(Files.isDirectory(fds), "counts descriptors in /proc/self/fd (Linux)");
+            // long enough that the 1 ms the check needs to start is there on a busy machine too
+            Duration timeout = Duration.ofMillis(20);
+            for (boolean tls : new boolean[] {false, true}) {
+                try (LineServer server = server(tls, silentToPing); Socket socket = connect(tls, server)) {
+                    HealthCheck check = ping(timeout);
+                    once(check, socket); // warm up: whatever the JDK opens once
+                    long before = count(fds);
+                    for (int i = 0; i < 25; i++) {
+                        // each waits past the spin for a reply that never comes, then times out
+                        assertThat(once(check, socket).failure()).isInstanceOf(InterruptedIOException.class);
+                    }
+                    assertThat(count(fds)).as("descriptors after 25 checks that waited (tls=%s): a selector has two", tls)
+                            .isLessThan(before + 10);
+                    assertThat(socket.isClosed()).isFalse();
+                    if (socket.getChannel() != null) {
+                        assertThat(socket.getChannel().isBlocking()).as("channel back in blocking mode").isTrue();
+                    }
+                }
+            }
+        }
+
+        private long count(Path dir) throws IOException {
+            try (Stream<Path> files = Files.list(dir)) {
+                return files.count();
             }
         }
 
