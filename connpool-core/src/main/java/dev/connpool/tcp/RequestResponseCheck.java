@@ -136,8 +136,8 @@ public final class RequestResponseCheck implements HealthCheck {
     private void exchangeOnChannel(SocketChannel channel, PollWait wait) throws IOException {
         boolean wasBlocking;
         // the pool owns the socket while it checks it, so nobody switches the mode back meanwhile;
-        // the lock is held for the switches only: holding a monitor while parked pins a virtual
-        // thread to its carrier on JDK 21 to 23
+        // the lock is held for the switches only: holding a monitor while waiting would pin a
+        // virtual thread to its carrier on JDK 21 to 23
         synchronized (channel.blockingLock()) {
             wasBlocking = channel.isBlocking();
             channel.configureBlocking(false);
