@@ -76,6 +76,14 @@ public interface HealthCheck {
      * Bytes of the reply that follow the prefix and have already arrived are discarded, so the
      * reply should be short and sent at once.
      *
+     * <p>An interrupt of the checking thread does not cut the exchange short or harm the
+     * connection: the check clears the interrupt flag while it runs, ends as it would have, and
+     * sets the flag again before it returns or throws, for the pool to act on. On sockets of
+     * {@link ConnectionFactory#tcp(String, int, Duration)} and
+     * {@link ConnectionFactory#tls(String, int, Duration, javax.net.ssl.SSLContext)} its I/O is
+     * non-blocking, so an interrupt cannot close the channel; on other sockets it uses their
+     * blocking streams, and an interrupt that arrives meanwhile acts on them as the JDK decides.
+     *
      * @param request the bytes to send; not empty
      * @param expectedReplyPrefix what the reply must start with; not empty
      * @param timeout the longest the whole exchange may take; positive

@@ -10,6 +10,7 @@ import java.net.SocketException;
 import java.net.SocketOption;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.util.Set;
 
@@ -26,6 +27,13 @@ import java.util.Set;
  * <p>While a {@linkplain #readDeadline(long) read deadline} is set (during the handshake), every
  * read from the network is bounded by the time left, so the handshake as a whole is bounded, not
  * each read of it.
+ *
+ * <p>While {@linkplain #pollUntil(PollWait) polling} (a request/response check runs), the channel
+ * is in non-blocking mode: reads from the network wait for bytes by polling {@link #peek()} and
+ * writes go out without blocking, both waiting in a {@link PollWait} until its deadline. An
+ * interrupt of the thread then cannot close the channel, as it would close a channel blocked in a
+ * read or write ({@code ClosedByInterruptException}). TLS record handling is the same in every
+ * mode.
  */
 final class PeekableSocket extends Socket {
 
@@ -35,17 +43,20 @@ final class PeekableSocket extends Socket {
     private final SocketChannel channel;
     private final Socket socket;
     private final InputStream in;
+    private final Output out;
     private final TlsRecords records = new TlsRecords();
     private ByteBuffer buffered; // read mode: position..limit are pending bytes
     private boolean eof;
     private boolean hasReadDeadline;
     private long readDeadline; // System.nanoTime() by which reads must end, if hasReadDeadline
     boolean checking;
+    private PollWait poll; // non-null while polling: the channel is non-blocking
 
     PeekableSocket(SocketChannel channel) throws IOException {
         this.channel = channel;
         this.socket = channel.socket();
         this.in = new Input(socket.getInputStream());
+        this.out = new Output(socket.getOutputStream());
     }
 
     /**
@@ -61,13 +72,21 @@ final class PeekableSocket extends Socket {
         if (!eof && buffered.limit() < buffered.capacity()) {
             buffered.compact();
             int n;
-            synchronized (channel.blockingLock()) {
-                channel.configureBlocking(false);
+            if (poll != null) {
                 try {
-                    n = channel.read(buffered);
+                    n = channel.read(buffered); // non-blocking already
                 } finally {
-                    channel.configureBlocking(true);
                     buffered.flip();
+                }
+            } else {
+                synchronized (channel.blockingLock()) {
+                    channel.configureBlocking(false);
+                    try {
+                        n = channel.read(buffered);
+                    } finally {
+                        channel.configureBlocking(true);
+                        buffered.flip();
+                    }
                 }
             }
             if (n < 0) {
@@ -96,6 +115,42 @@ final class PeekableSocket extends Socket {
     void clearReadDeadline() throws SocketException {
         hasReadDeadline = false;
         socket.setSoTimeout(0);
+    }
+
+    /**
+     * Puts the channel in non-blocking mode until {@link #endPolling()}: reads and writes from
+     * now on poll, waiting in {@code wait}, and fail with its {@link java.net.SocketTimeoutException}
+     * at its deadline. The caller owns the socket meanwhile (the pool lends it to nobody while it
+     * checks it), so no other thread switches the mode back under it.
+     *
+     * @param wait where to wait between polls, and until when
+     * @throws IOException if the channel is closed
+     */
+    void pollUntil(PollWait wait) throws IOException {
+        synchronized (channel.blockingLock()) {
+            channel.configureBlocking(false);
+        }
+        poll = wait;
+    }
+
+    /**
+     * Ends {@link #pollUntil(PollWait)}: closes the wait and the channel blocks again, as the
+     * socket's streams need.
+     *
+     * @throws IOException if the channel is closed
+     */
+    void endPolling() throws IOException {
+        PollWait wait = poll;
+        poll = null;
+        try {
+            if (wait != null) {
+                wait.close(); // deregisters the channel from its selector: a registered one cannot block
+            }
+        } finally {
+            synchronized (channel.blockingLock()) {
+                channel.configureBlocking(true);
+            }
+        }
     }
 
     private final class Input extends InputStream {
@@ -139,10 +194,30 @@ final class PeekableSocket extends Socket {
             if (checking) {
                 throw new SocketTimeoutException("no whole TLS record buffered");
             }
+            if (poll != null) {
+                return fillPolling(b, off, len, poll);
+            }
             if (hasReadDeadline) {
                 socket.setSoTimeout(TcpConnector.remainingMillis(readDeadline, "TLS handshake timed out"));
             }
             return socketIn.read(b, off, len);
+        }
+
+        /** Waits for bytes by peeking, which never blocks, until the wait's deadline. */
+        private int fillPolling(byte[] b, int off, int len, PollWait wait) throws IOException {
+            for (;;) {
+                int pending = peek();
+                if (pending < 0) {
+                    return -1;
+                }
+                if (pending > 0) {
+                    wait.progressed();
+                    int n = Math.min(len, pending);
+                    buffered.get(b, off, n);
+                    return n;
+                }
+                wait.pause(channel, SelectionKey.OP_READ);
+            }
         }
 
         @Override
@@ -169,7 +244,54 @@ final class PeekableSocket extends Socket {
 
     @Override
     public OutputStream getOutputStream() throws IOException {
-        return socket.getOutputStream();
+        socket.getOutputStream(); // throws as the socket's own would: closed, not connected, shut down
+        return out;
+    }
+
+    /**
+     * The socket's output stream, or while {@linkplain #pollUntil(PollWait) polling} non-blocking
+     * writes of the channel. The TLS layer takes this stream once, when it is layered over the
+     * socket, so the mode has to be switched in here rather than by handing out another stream.
+     */
+    private final class Output extends OutputStream {
+
+        private final OutputStream socketOut;
+
+        Output(OutputStream socketOut) {
+            this.socketOut = socketOut;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            PollWait wait = poll;
+            if (wait == null) {
+                socketOut.write(b, off, len);
+                return;
+            }
+            ByteBuffer src = ByteBuffer.wrap(b, off, len);
+            while (src.hasRemaining()) {
+                if (channel.write(src) > 0) {
+                    wait.progressed();
+                } else {
+                    wait.pause(channel, SelectionKey.OP_WRITE); // the peer does not read and the send buffer is full
+                }
+            }
+        }
+
+        @Override
+        public void flush() throws IOException {
+            socketOut.flush();
+        }
+
+        @Override
+        public void close() throws IOException {
+            PeekableSocket.this.close();
+        }
     }
 
     @Override

@@ -5,20 +5,30 @@ import static dev.connpool.tcp.CheckTiming.once;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.connpool.ConnectionFactory;
 import dev.connpool.HealthCheck;
 import dev.connpool.tcp.CheckTiming.Outcome;
 import dev.connpool.testkit.Certificates;
 import dev.connpool.testkit.LineServer;
+import dev.connpool.testkit.Await;
 import dev.connpool.testkit.TestServer;
+import dev.connpool.testkit.Threads;
+import dev.connpool.testkit.VirtualThreads;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -170,6 +180,259 @@ class RequestResponseCheckTest {
                  Socket socket = connect(server)) {
                 failsByItsTimeout(socket);
             }
+        }
+    }
+
+    /**
+     * Interrupts of the checking thread, before the check and while it waits for its reply, over
+     * plain TCP and TLS, on platform and virtual threads: the check ends as it would have without
+     * the interrupt, the connection stays open and in step, and the thread's flag is set again
+     * when the check returns. A blocking channel read or write would have closed the channel.
+     */
+    @Nested
+    class Interrupts {
+
+        private final CountDownLatch pingArrived = new CountDownLatch(1);
+        private final CountDownLatch replyReleased = new CountDownLatch(1);
+
+        /** Answers +PONG, but holds each reply until {@link #replyReleased}. */
+        private final UnaryOperator<String> heldPong = line -> {
+            if (line.equals("PING\r\n")) {
+                pingArrived.countDown();
+                try {
+                    replyReleased.await(20, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return LineServer.PONG.apply(line);
+        };
+
+        /** Never answers a PING; echoes other lines. */
+        private final UnaryOperator<String> silentToPing = line -> {
+            if (line.equals("PING\r\n")) {
+                pingArrived.countDown();
+                return null;
+            }
+            return line;
+        };
+
+        private LineServer server(boolean tls, UnaryOperator<String> reply) throws Exception {
+            return tls ? LineServer.tls(certificates.serverContext(), reply) : LineServer.plain(reply);
+        }
+
+        private Socket connect(boolean tls, LineServer server) throws Exception {
+            Socket socket = tls
+                    ? ConnectionFactory.tls("localhost", server.port(), CONNECT, certificates.clientContext()).create()
+                    : ConnectionFactory.tcp("127.0.0.1", server.port(), CONNECT).create();
+            socket.setSoTimeout(USER_SO_TIMEOUT);
+            return socket;
+        }
+
+        @Test
+        void plainInterruptWhileWaiting() throws Exception {
+            interruptWhileWaitingForTheReply(false, Interrupts::platform);
+        }
+
+        @Test
+        void tlsInterruptWhileWaiting() throws Exception {
+            interruptWhileWaitingForTheReply(true, Interrupts::platform);
+        }
+
+        @Test
+        void plainInterruptWhileWaitingOnAVirtualThread() throws Exception {
+            interruptWhileWaitingForTheReply(false, VirtualThreads.factory());
+        }
+
+        @Test
+        void tlsInterruptWhileWaitingOnAVirtualThread() throws Exception {
+            interruptWhileWaitingForTheReply(true, VirtualThreads.factory());
+        }
+
+        @Test
+        void plainInterruptBeforeTheCheck() throws Exception {
+            interruptBeforeTheCheck(false, Interrupts::platform);
+        }
+
+        @Test
+        void tlsInterruptBeforeTheCheck() throws Exception {
+            interruptBeforeTheCheck(true, Interrupts::platform);
+        }
+
+        @Test
+        void plainInterruptBeforeTheCheckOnAVirtualThread() throws Exception {
+            interruptBeforeTheCheck(false, VirtualThreads.factory());
+        }
+
+        @Test
+        void tlsInterruptBeforeTheCheckOnAVirtualThread() throws Exception {
+            interruptBeforeTheCheck(true, VirtualThreads.factory());
+        }
+
+        @Test
+        void plainInterruptedCheckWithoutReplyFailsAtItsDeadline() throws Exception {
+            interruptedCheckWithoutReplyFailsAtItsDeadline(false);
+        }
+
+        @Test
+        void tlsInterruptedCheckWithoutReplyFailsAtItsDeadline() throws Exception {
+            interruptedCheckWithoutReplyFailsAtItsDeadline(true);
+        }
+
+        private void interruptWhileWaitingForTheReply(boolean tls, ThreadFactory threads) throws Exception {
+            try (LineServer server = server(tls, heldPong); Socket socket = connect(tls, server)) {
+                Checker checker = new Checker(threads, ping(Duration.ofSeconds(5)), socket, false);
+                try {
+                    awaitPing();
+                    checker.interruptAndAwaitItsDeferral();
+                } finally {
+                    replyReleased.countDown();
+                    checker.join();
+                }
+                Run run = checker.run();
+                assertThat(run.failure()).as("check interrupted while waiting for +PONG").isNull();
+                assertThat(run.flagAfter()).as("interrupt flag set again when the check returned").isTrue();
+                stillOpenAndInStep(socket);
+            }
+        }
+
+        private void interruptBeforeTheCheck(boolean tls, ThreadFactory threads) throws Exception {
+            try (LineServer server = server(tls, heldPong); Socket socket = connect(tls, server)) {
+                Checker checker = new Checker(threads, ping(Duration.ofSeconds(5)), socket, true);
+                try {
+                    awaitPing();
+                } finally {
+                    replyReleased.countDown();
+                    checker.join();
+                }
+                Run run = checker.run();
+                assertThat(run.failure()).as("check on a thread interrupted before it started").isNull();
+                assertThat(run.flagAfter()).as("interrupt flag set again when the check returned").isTrue();
+                stillOpenAndInStep(socket);
+            }
+        }
+
+        private void interruptedCheckWithoutReplyFailsAtItsDeadline(boolean tls) throws Exception {
+            Duration timeout = Duration.ofMillis(500);
+            try (LineServer server = server(tls, silentToPing); Socket socket = connect(tls, server)) {
+                Checker checker = new Checker(Interrupts::platform, ping(timeout), socket, false);
+                try {
+                    awaitPing();
+                    checker.interruptAndAwaitItsDeferral();
+                } finally {
+                    checker.join();
+                }
+                Run run = checker.run();
+                assertThat(run.failure()).as("no reply ever").isInstanceOf(InterruptedIOException.class)
+                        .hasMessageContaining("no reply within");
+                assertThat(run.elapsed()).as("ends at the check's deadline, not at the interrupt")
+                        .isGreaterThanOrEqualTo(timeout)
+                        .isLessThan(timeout.plus(SLACK));
+                assertThat(run.flagAfter()).as("interrupt flag set again when the check threw").isTrue();
+                assertThat(socket.isClosed()).as("the socket, closed by the interrupt").isFalse();
+                // the pool closes a connection that failed its check; whether it could go on is
+                // not the point here, only that the interrupt did not close it
+            }
+        }
+
+        @Test
+        void checksThatWaitLeaveNoDescriptorBehind() throws Exception {
+            Path fds = Path.of("/proc/self/fd");
+            assumeTrue(Files.isDirectory(fds), "counts descriptors in /proc/self/fd (Linux)");
+            // long enough that the 1 ms the check needs to start is there on a busy machine too
+            Duration timeout = Duration.ofMillis(20);
+            for (boolean tls : new boolean[] {false, true}) {
+                try (LineServer server = server(tls, silentToPing); Socket socket = connect(tls, server)) {
+                    HealthCheck check = ping(timeout);
+                    once(check, socket); // warm up: whatever the JDK opens once
+                    long before = count(fds);
+                    for (int i = 0; i < 25; i++) {
+                        // each waits past the spin for a reply that never comes, then times out
+                        assertThat(once(check, socket).failure()).isInstanceOf(InterruptedIOException.class);
+                    }
+                    assertThat(count(fds)).as("descriptors after 25 checks that waited (tls=%s): a selector has two", tls)
+                            .isLessThan(before + 10);
+                    assertThat(socket.isClosed()).isFalse();
+                    if (socket.getChannel() != null) {
+                        assertThat(socket.getChannel().isBlocking()).as("channel back in blocking mode").isTrue();
+                    }
+                }
+            }
+        }
+
+        private long count(Path dir) throws IOException {
+            try (Stream<Path> files = Files.list(dir)) {
+                return files.count();
+            }
+        }
+
+        private void awaitPing() throws InterruptedException {
+            assertThat(pingArrived.await(ARRIVAL.toMillis(), TimeUnit.MILLISECONDS)).as("the check sent its PING")
+                    .isTrue();
+        }
+
+        /** Open, still in the mode its streams need, and the next check and user exchange work. */
+        private void stillOpenAndInStep(Socket socket) throws IOException {
+            assertThat(socket.isClosed()).as("socket closed").isFalse();
+            if (socket.getChannel() != null) {
+                assertThat(socket.getChannel().isBlocking()).as("channel back in blocking mode").isTrue();
+            }
+            passesAndLeavesNothingBehind(socket);
+        }
+
+        private static Thread platform(Runnable r) {
+            return new Thread(r, "checker");
+        }
+    }
+
+    /** How a check ended on a thread of its own. */
+    private record Run(IOException failure, boolean flagAfter, long nanos) {
+
+        Duration elapsed() {
+            return Duration.ofNanos(nanos);
+        }
+    }
+
+    /** Runs one check on a thread of its own, started at once. */
+    private static final class Checker {
+
+        private final Thread thread;
+        private final CompletableFuture<Run> run = new CompletableFuture<>();
+
+        Checker(ThreadFactory threads, HealthCheck check, Socket socket, boolean interruptFirst) {
+            thread = threads.newThread(() -> {
+                if (interruptFirst) {
+                    Thread.currentThread().interrupt();
+                }
+                long start = System.nanoTime();
+                try {
+                    check.check(socket);
+                    run.complete(new Run(null, Thread.currentThread().isInterrupted(), System.nanoTime() - start));
+                } catch (IOException e) {
+                    run.complete(new Run(e, Thread.currentThread().isInterrupted(), System.nanoTime() - start));
+                } catch (Throwable t) {
+                    run.completeExceptionally(t);
+                }
+            });
+            thread.start();
+        }
+
+        /**
+         * Interrupts the thread and waits until the check has taken the interrupt in (it clears
+         * the flag to wait on) or ended (as a check does whose channel the interrupt closed).
+         */
+        void interruptAndAwaitItsDeferral() {
+            thread.interrupt();
+            Await.until(() -> !thread.isInterrupted() || run.isDone(), ARRIVAL,
+                    "the check neither took the interrupt in nor ended");
+        }
+
+        void join() {
+            Threads.join(thread, Duration.ofSeconds(10));
+        }
+
+        Run run() throws Exception {
+            return run.get(ARRIVAL.toMillis(), TimeUnit.MILLISECONDS);
         }
     }
 
