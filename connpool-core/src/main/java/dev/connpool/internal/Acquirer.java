@@ -36,10 +36,18 @@ final class Acquirer {
 
     /** Below this, a caller's timeout does not bound the health check (see the class comment). */
     static final long MIN_CHECK_NANOS = 1_000_000L;
+    private static final int CPUS = Runtime.getRuntime().availableProcessors();
     /** Spins before yielding: a hand-off often arrives within a microsecond. */
-    private static final int SPINS = Runtime.getRuntime().availableProcessors() > 1 ? 64 : 0;
+    private static final int SPINS = Integer.getInteger("dev.connpool.spins", CPUS > 1 ? 64 : 0);
     /** Yields before parking: lets the holder of a connection run, without a wake-up to pay for. */
-    private static final int YIELDS = 32;
+    private static final int YIELDS = Integer.getInteger("dev.connpool.yields", 32);
+    /**
+     * A waiter spins and yields only while at most this many wait: with more waiters than spare
+     * cores, spinning takes the CPU that the holders of the connections (and the backend, on the
+     * same machine) need, and a waiter that is awake gets returns handed to it in order, which
+     * stops running threads from barging in. Such waiters park at once.
+     */
+    private static final int SPINNING_WAITERS = Integer.getInteger("dev.connpool.spinningWaiters", Math.max(1, CPUS / 2));
     private static final long NO_DEADLINE = Long.MAX_VALUE / 4;
 
     private final PoolEngine pool;
@@ -188,8 +196,9 @@ final class Acquirer {
      * pool closes. Returns normally only with a slot as the outcome.
      */
     private void await(Waiter w, long deadline, long timeoutNanos) throws IOException {
-        int spins = SPINS;
-        int yields = YIELDS;
+        boolean spin = bag.waiterCount <= SPINNING_WAITERS;
+        int spins = spin ? SPINS : 0;
+        int yields = spin ? YIELDS : 0;
         for (;;) {
             Object o = w.outcome;
             if (o != null) {
