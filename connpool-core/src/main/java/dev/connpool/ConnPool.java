@@ -111,8 +111,8 @@ public final class ConnPool implements AutoCloseable {
      *
      * @param timeout the longest to wait, connecting included; zero means "only if one can be had
      *        without waiting". The health check of an idle connection is bounded by this timeout
-     *        too, except for timeouts under a millisecond ({@code ZERO} included): those do not wait
-     *        for a connection, but the check of the one they take runs within its own timeout
+     *        too, except for timeouts under 2 ms ({@code ZERO} included): those do not wait for a
+     *        connection, but the check of the one they take runs within its own timeout
      * @return a lease; close it to give the connection back
      * @throws IOException as {@link #get()}
      * @throws NullPointerException if the timeout is null

@@ -27,15 +27,19 @@ import java.util.concurrent.locks.LockSupport;
  *       its interrupt flag. (A check of the user's own that blocks on an interruptible channel may
  *       lose its connection to the JDK's interrupt handling; the get then stops there and touches
  *       no other connection.)</li>
- *   <li>A timeout shorter than {@link #MIN_CHECK_NANOS} ({@code get(ZERO)} included) means "do not
- *       wait for a connection", not "no time to check one": the check of an idle connection is
- *       then bounded by its own timeout only.</li>
+ *   <li>A timeout shorter than {@link #MIN_CHECK_NANOS} (2 ms; {@code get(ZERO)} included) means
+ *       "do not wait for a connection", not "no time to check one": the check of an idle connection
+ *       is then bounded by its own timeout only.</li>
  * </ul>
  */
 final class Acquirer {
 
-    /** Below this, a caller's timeout does not bound the health check (see the class comment). */
-    static final long MIN_CHECK_NANOS = 1_000_000L;
+    /**
+     * Below this, a caller's timeout does not bound the health check (see the class comment): twice
+     * the least time the request/response check needs to start, so that a caller with a timeout just
+     * above the line still has that time left when its check starts.
+     */
+    static final long MIN_CHECK_NANOS = 2_000_000L;
     private static final int CPUS = Runtime.getRuntime().availableProcessors();
     /** Spins before yielding: a hand-off often arrives within a microsecond. */
     private static final int SPINS = Integer.getInteger("dev.connpool.spins", CPUS > 1 ? 64 : 0);

@@ -130,9 +130,8 @@ final class Bag {
     }
 
     private void remember(Slot s) {
-        WeakReference<Slot> ref = hint.get();
-        if (ref == null || ref.get() != s) {
-            hint.set(new WeakReference<>(s));
+        if (hint.get() != s.self) {
+            hint.set(s.self);
         }
     }
 

@@ -118,7 +118,9 @@ final class Capacity {
                 }
                 t = new Connector.Task(pool, null, null);
                 connecting++;
-                startLocked(t);
+                if (!startLocked(t)) {
+                    break;
+                }
                 started++;
             }
             t.target = w;
@@ -139,7 +141,9 @@ final class Capacity {
             Connector.Task t = new Connector.Task(pool, null, null);
             connecting++;
             unassigned.add(t);
-            startLocked(t);
+            if (!startLocked(t)) {
+                return;
+            }
         }
     }
 
@@ -151,13 +155,35 @@ final class Capacity {
         return t;
     }
 
-    private void startLocked(Connector.Task t) {
+    /**
+     * Starts a connect whose room is reserved; if no thread can run it, gives the room back.
+     *
+     * @return whether it started
+     */
+    /** Gives back the room of a reserved connect that never started (takes the lock). */
+    void abandon(Connector.Task t, Bag bag) {
+        bag.lock.lock();
         try {
-            connector.submit(t);
-        } catch (RuntimeException e) {
-            // the executor only refuses once the pool is closing
             connecting--;
             unassigned.remove(t);
+        } finally {
+            bag.lock.unlock();
+        }
+    }
+
+    private boolean startLocked(Connector.Task t) {
+        try {
+            connector.submit(t);
+            return true;
+        } catch (Throwable e) {
+            // refused once the pool is closing, or no thread could be made (OutOfMemoryError)
+            connecting--;
+            unassigned.remove(t);
+            if (!pool.bag.closed) {
+                PoolEngine.LOG.log(System.Logger.Level.WARNING, "connpool '" + pool.name
+                        + "': could not start a connect; the room stays free for a later one", e);
+            }
+            return false;
         }
     }
 

@@ -86,7 +86,10 @@ public final class CoarseClock {
         volatile boolean running = true;
 
         Ticker() {
-            super("connpool-clock");
+            // shared by every pool in the JVM, so it must not hold on to the application that
+            // happened to start it: no inherited thread-locals, no context class loader
+            super(null, null, "connpool-clock", 0, false);
+            setContextClassLoader(null);
             setDaemon(true);
         }
 

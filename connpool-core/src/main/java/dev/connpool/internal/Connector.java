@@ -47,7 +47,10 @@ final class Connector {
     /** Threads made and not yet ended, so that shutdown can join them. */
     private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
 
+    private final String poolName;
+
     Connector(String poolName) {
+        this.poolName = poolName;
         AtomicInteger n = new AtomicInteger();
         ThreadFactory factory = r -> {
             Thread t = new Thread(() -> {
@@ -80,5 +83,26 @@ final class Connector {
             t.join();
         }
         return true;
+    }
+
+    /**
+     * {@link #shutdown(long)} whatever interrupts arrive; logs a connect that outlives the wait.
+     *
+     * @return whether the calling thread was interrupted meanwhile (its flag is left clear)
+     */
+    boolean shutdownUninterruptibly(long timeoutNanos) {
+        long deadline = System.nanoTime() + timeoutNanos;
+        boolean interrupted = false;
+        for (;;) {
+            try {
+                if (!shutdown(Math.max(0, deadline - System.nanoTime()))) {
+                    PoolEngine.LOG.log(System.Logger.Level.WARNING, "connpool '" + poolName
+                            + "': a connect still runs after close(); its socket will be closed when it ends");
+                }
+                return interrupted;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
     }
 }

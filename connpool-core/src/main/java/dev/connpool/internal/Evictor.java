@@ -50,21 +50,39 @@ final class Evictor {
         }, intervalNanos, intervalNanos, TimeUnit.NANOSECONDS);
     }
 
-    /** Stops the schedule and waits for a run in progress to end. */
-    void stop() throws InterruptedException {
+    /**
+     * Stops the schedule and waits (up to a minute, whatever interrupts arrive) for a run in
+     * progress to end and the thread to exit.
+     *
+     * @return whether the calling thread was interrupted meanwhile (its flag is left clear)
+     */
+    boolean stop() {
         ScheduledThreadPoolExecutor e;
         synchronized (this) {
             stopped = true;
             e = executor;
         }
         if (e == null) {
-            return;
+            return false;
         }
         e.shutdownNow();
-        e.awaitTermination(1, TimeUnit.MINUTES);
-        Thread t = thread;
-        if (t != null) {
-            t.join(TimeUnit.MINUTES.toMillis(1));
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+        boolean interrupted = false;
+        for (;;) {
+            try {
+                long left = deadline - System.nanoTime();
+                if (left > 0) {
+                    e.awaitTermination(left, TimeUnit.NANOSECONDS);
+                    Thread t = thread;
+                    left = deadline - System.nanoTime();
+                    if (t != null && left > 0) {
+                        TimeUnit.NANOSECONDS.timedJoin(t, left);
+                    }
+                }
+                return interrupted;
+            } catch (InterruptedException x) {
+                interrupted = true;
+            }
         }
     }
 }

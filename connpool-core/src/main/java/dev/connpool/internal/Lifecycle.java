@@ -74,7 +74,15 @@ final class Lifecycle {
         } finally {
             bag.lock.unlock();
         }
-        tasks.forEach(pool.capacity.connector::submit);
+        for (Connector.Task t : tasks) {
+            try {
+                pool.capacity.connector.submit(t);
+            } catch (Throwable e) {
+                // no thread for it: its room goes back and it counts as a failed connect
+                pool.capacity.abandon(t, bag);
+                t.onDone.accept(e);
+            }
+        }
         awaitUninterruptibly(done);
         if (!failures.isEmpty() && failFast) {
             Throwable first = failures.get(0);
@@ -113,10 +121,14 @@ final class Lifecycle {
         return drain(graceNanos);
     }
 
-    /** The part of close() done once: fail waiters, close idle, stop threads. */
+    /**
+     * The part of close() done once: fail waiters, close idle, stop threads. It runs with the
+     * caller's interrupt flag set aside (and set again at the end), so that a close from an
+     * interrupted thread (a shutdown hook, a cancelled task) still joins every thread it stops.
+     */
     private void shutdown() {
         Bag bag = pool.bag;
-        boolean interrupted = false;
+        boolean interrupted = Thread.interrupted();
         try {
             Slot[] idle;
             bag.lock.lock();
@@ -130,18 +142,12 @@ final class Lifecycle {
         } finally {
             try {
                 if (evictor != null) {
-                    evictor.stop();
+                    interrupted |= evictor.stop();
                 }
-            } catch (InterruptedException e) {
-                interrupted = true;
             } finally {
                 try {
-                    if (!pool.capacity.connector.shutdown(CONNECTOR_JOIN_NANOS)) {
-                        PoolEngine.LOG.log(System.Logger.Level.WARNING, "connpool '" + pool.name
-                                + "': a connect still runs after close(); its socket will be closed when it ends");
-                    }
-                } catch (InterruptedException e) {
-                    interrupted = true;
+                    Connector connector = pool.capacity.connector;
+                    interrupted |= connector.shutdownUninterruptibly(CONNECTOR_JOIN_NANOS);
                 } finally {
                     if (usesClock) {
                         CoarseClock.release();
@@ -163,7 +169,8 @@ final class Lifecycle {
     private boolean drain(long graceNanos) {
         Bag bag = pool.bag;
         Capacity room = pool.capacity;
-        boolean interrupted = false;
+        // the grace is the caller's to give: an interrupt does not cut it short (it is kept for later)
+        boolean interrupted = Thread.interrupted();
         Slot[] taken = null;
         boolean clean;
         bag.lock.lock();
@@ -174,7 +181,6 @@ final class Lifecycle {
                     left = room.drained.awaitNanos(left);
                 } catch (InterruptedException e) {
                     interrupted = true;
-                    break;
                 }
             }
             if (room.open > 0 && graceNanos >= 0) {

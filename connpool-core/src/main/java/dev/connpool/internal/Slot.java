@@ -2,6 +2,7 @@ package dev.connpool.internal;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.lang.ref.WeakReference;
 import java.net.Socket;
 
 /**
@@ -47,6 +48,8 @@ final class Slot {
     }
 
     final Socket socket;
+    /** What a thread's hint holds: made once, so remembering a slot allocates nothing. */
+    final WeakReference<Slot> self = new WeakReference<>(this);
     final long createdAt;
     /** When the slot's drawn lifetime ends ({@code System.nanoTime()} scale); only if {@link #mortal}. */
     final long expiresAt;

@@ -31,9 +31,12 @@ public final class Sockets {
         } catch (SocketException | RuntimeException e) {
             // closed already, or a socket that has no such option: close it all the same
         }
-        if (below != null) {
-            below.close();
+        try {
+            if (below != null) {
+                below.close();
+            }
+        } finally {
+            socket.close();
         }
-        socket.close();
     }
 }
