@@ -274,6 +274,10 @@ public final class PoolEngine {
             s = acquire(Math.min(timeoutNanos, MAX_TIMEOUT_NANOS));
         }
         long leasedAt = t0 == 0L ? 0L : acquired(tr, t0);
+        if (lastConnectFailure != null) {
+            // a connection was lent: the backend is reachable again
+            lastConnectFailure = null;
+        }
         return new Lease(this, s, Slot.seqOf(s.state()), leasedAt);
     }
 
@@ -371,6 +375,10 @@ public final class PoolEngine {
             failure = t;
         }
         if (failure == null) {
+            if (lastConnectFailure != null) {
+                // a connection checked out fine (on get or by the evictor): the backend is reachable
+                lastConnectFailure = null;
+            }
             return true;
         }
         destroy(s, seq, CloseReason.HEALTH);
