@@ -24,7 +24,8 @@ import org.springframework.context.annotation.Bean;
 @AutoConfiguration(after = ConnPoolAutoConfiguration.class)
 @ConditionalOnClass({ ConnPool.class, HealthContributor.class, ConditionalOnEnabledHealthIndicator.class })
 @ConditionalOnBooleanProperty(name = "connpool.enabled", matchIfMissing = true)
-@ConditionalOnBean({ ConnPool.class, ConnPools.class })
+// not on ConnPool beans: the pools are known only when the context refreshes (AOT freezes conditions)
+@ConditionalOnBean(ConnPools.class)
 @EnableConfigurationProperties(ConnPoolHealthIndicatorProperties.class)
 public final class ConnPoolHealthContributorAutoConfiguration {
 
