@@ -2,11 +2,11 @@ package dev.connpool.autoconfigure;
 
 import dev.connpool.ConnPoolConfig;
 import dev.connpool.HealthCheck;
+import dev.connpool.autoconfigure.ConnPoolProperties.HealthCheckType;
 import dev.connpool.autoconfigure.ConnPoolProperties.Pool;
 import dev.connpool.tcp.TcpConnector;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.source.ConfigurationProperty;
@@ -22,11 +22,6 @@ final class PoolSettings {
     static final int DEFAULT_MAX_SIZE = 10;
     static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(5);
     static final Duration DEFAULT_CHECK_TIMEOUT = Duration.ofSeconds(1);
-
-    /** The health check types, as written in properties. */
-    static final String NONE = "none";
-    static final String LIVENESS = "liveness";
-    static final String REQUEST_RESPONSE = "request-response";
 
     /** Finds a property as the environment holds it, to report its origin and raw value. */
     @FunctionalInterface
@@ -148,12 +143,9 @@ final class PoolSettings {
     }
 
     private static HealthCheck healthCheck(Resolver r) {
-        Value<String> type = r.get("health-check.type", p -> p.getHealthCheck().getType(), LIVENESS);
-        String normalized = normalizedType(type.value);
-        if (normalized == null) {
-            throw r.invalid(type, "must be one of none, liveness, request-response");
-        }
-        switch (normalized) {
+        Value<HealthCheckType> type = r.get("health-check.type", p -> p.getHealthCheck().getType(),
+                HealthCheckType.LIVENESS);
+        switch (type.value) {
             case NONE:
                 return HealthCheck.none();
             case LIVENESS:
@@ -178,19 +170,6 @@ final class PoolSettings {
             return v.value.translateEscapes().getBytes(StandardCharsets.UTF_8);
         } catch (IllegalArgumentException e) {
             throw r.invalid(v, "must use only Java escapes (\\r, \\n, \\t, \\0, \\\\): " + e.getMessage());
-        }
-    }
-
-    private static @Nullable String normalizedType(String type) {
-        switch (type.trim().toLowerCase(Locale.ROOT).replace("_", "").replace("-", "")) {
-            case "none":
-                return NONE;
-            case "liveness":
-                return LIVENESS;
-            case "requestresponse":
-                return REQUEST_RESPONSE;
-            default:
-                return null;
         }
     }
 
