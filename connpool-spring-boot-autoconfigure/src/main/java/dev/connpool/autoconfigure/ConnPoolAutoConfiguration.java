@@ -37,8 +37,9 @@ public final class ConnPoolAutoConfiguration {
 
     @Bean(ConfiguredConnPools.BEAN_NAME)
     ConfiguredConnPools configuredConnPools(ConnPoolProperties properties, Environment environment,
-            ObjectProvider<SslBundles> sslBundles, ObjectProvider<ConnPoolCustomizer> customizers) {
-        return new ConfiguredConnPools(properties, environment, sslBundles, customizers);
+            ObjectProvider<SslBundles> sslBundles, ObjectProvider<ConnPoolCustomizer> customizers,
+            ObjectProvider<ConnPoolConnectionDetails> connectionDetails) {
+        return new ConfiguredConnPools(properties, environment, sslBundles, customizers, connectionDetails);
     }
 
     @Bean
