@@ -4,11 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.connpool.ConnPool;
 import dev.connpool.autoconfigure.ConnPoolAutoConfiguration;
+import dev.connpool.autoconfigure.ConnPoolConnectionDetails;
 import dev.connpool.autoconfigure.ConnPools;
 import dev.connpool.autoconfigure.PoolThreads;
 import dev.connpool.autoconfigure.health.ConnPoolHealthContributorAutoConfiguration;
 import dev.connpool.autoconfigure.metrics.ConnPoolMetricsAutoConfiguration;
 import dev.connpool.autoconfigure.metrics.ConnPoolMetricsAutoConfiguration.ConnPoolMeterBinder;
+import dev.connpool.autoconfigure.observation.ConnPoolObservationAutoConfiguration;
+import dev.connpool.autoconfigure.observation.ObservedConnPools;
 import dev.connpool.testkit.TestServer;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -47,6 +50,8 @@ import org.springframework.javapoet.ClassName;
 @ExtendWith(PoolThreads.class)
 class AotPoolRegistrationTests {
 
+    private static final String DETAILED = "detailed";
+
     private static TestServer server;
 
     @BeforeAll
@@ -66,6 +71,20 @@ class AotPoolRegistrationTests {
             assertThat(context.getBean(ConnPools.class).names()).containsExactlyInAnyOrder("kept", "added");
             assertThat(context.getBean("added", ConnPool.class).stats().size()).isEqualTo(1);
             assertThat(components(context)).containsOnlyKeys("kept", "added");
+            assertThat(context.getBean(ObservedConnPools.class).names()).containsExactlyInAnyOrder("kept", "added");
+        });
+    }
+
+    @Test
+    void connectionDetailsOfTheApplicationApplyToAPoolAddedAfterTheBuild() {
+        Map<String, Object> run = pools("kept");
+        // no host or port: the application's ConnPoolConnectionDetails give them
+        run.put("connpool.pools." + DETAILED + ".min-size", 1);
+        runAot(pools("kept"), run, context -> {
+            assertThat(context.getBeansOfType(ConnPool.class)).containsOnlyKeys("kept", DETAILED);
+            assertThat(context.getBean(ConnPools.class).target(DETAILED))
+                    .contains("tcp://127.0.0.1:" + server.port());
+            assertThat(context.getBean(DETAILED, ConnPool.class).stats().size()).isEqualTo(1);
         });
     }
 
@@ -142,8 +161,13 @@ class AotPoolRegistrationTests {
 
     @Configuration(proxyBeanMethods = false)
     @ImportAutoConfiguration({ ConnPoolAutoConfiguration.class, ConnPoolHealthContributorAutoConfiguration.class,
-            ConnPoolMetricsAutoConfiguration.class })
+            ConnPoolMetricsAutoConfiguration.class, ConnPoolObservationAutoConfiguration.class })
     static class App {
+
+        @Bean
+        ConnPoolConnectionDetails detailedPoolDetails() {
+            return name -> name.equals(DETAILED) ? new ConnPoolConnectionDetails.Pool("127.0.0.1", server.port()) : null;
+        }
 
         @Bean
         MeterRegistry meterRegistry() {
