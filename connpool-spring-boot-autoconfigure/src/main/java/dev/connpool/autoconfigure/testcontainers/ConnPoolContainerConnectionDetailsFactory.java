@@ -56,6 +56,7 @@ class ConnPoolContainerConnectionDetailsFactory
 
     /** Whether a service connection is named like the pool. */
     static boolean names(ContainerConnectionSource<?> source, String poolName) {
-        return source.accepts(poolName, ConnPoolConnectionDetails.class, Container.class);
+        // the container type, then the connection details type
+        return source.accepts(poolName, Container.class, ConnPoolConnectionDetails.class);
     }
 }
