@@ -9,10 +9,8 @@ import dev.connpool.testkit.TestServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.HttpURLConnection;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -50,8 +48,6 @@ class ConnPoolsViewBrowserTest {
 
     private static final Duration UI = Duration.ofSeconds(30);
     private static final String CLIENT = "orders-service";
-
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private static TestServer backend;
     private static ConfigurableApplicationContext admin;
@@ -138,7 +134,7 @@ class ConnPoolsViewBrowserTest {
     @Test
     void theAdminServerServesTheExtensionFromTheJar() {
         for (String file : List.of("index.js", "connpools.css")) {
-            HttpResponse<String> response = get(adminUrl("/extensions/connpools/" + file), "*/*");
+            Response response = get(adminUrl("/extensions/connpools/" + file), "*/*");
             assertThat(response.statusCode()).as(file).isEqualTo(200);
             assertThat(response.body()).as(file).isEqualTo(resource(
                     "META-INF/spring-boot-admin-server-ui/extensions/connpools/" + file));
@@ -173,7 +169,7 @@ class ConnPoolsViewBrowserTest {
     private static String awaitRegisteredInstance() {
         AtomicReference<String> id = new AtomicReference<>();
         Await.until(() -> {
-            HttpResponse<String> response = get(adminUrl("/instances"), "application/json");
+            Response response = get(adminUrl("/instances"), "application/json");
             if (response.statusCode() != 200) {
                 return false;
             }
@@ -227,16 +223,28 @@ class ConnPoolsViewBrowserTest {
         return ((WebServerApplicationContext) context).getWebServer().getPort();
     }
 
-    private static HttpResponse<String> get(String url, String accept) {
+    /** A GET on a connection of its own, closed after it: no client thread outlives the test. */
+    private static Response get(String url, String accept) {
         try {
-            return HTTP.send(HttpRequest.newBuilder(URI.create(url)).header("Accept", accept)
-                    .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
+            HttpURLConnection conn = (HttpURLConnection) URI.create(url).toURL().openConnection();
+            try {
+                conn.setConnectTimeout(10_000);
+                conn.setReadTimeout(10_000);
+                conn.setUseCaches(false);
+                conn.setRequestProperty("Connection", "close");
+                conn.setRequestProperty("Accept", accept);
+                int status = conn.getResponseCode();
+                InputStream in = status >= 400 ? conn.getErrorStream() : conn.getInputStream();
+                return new Response(status, in == null ? "" : new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            } finally {
+                conn.disconnect();
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("GET " + url, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted: GET " + url, e);
         }
+    }
+
+    private record Response(int statusCode, String body) {
     }
 
     private static String resource(String name) {
