@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
@@ -47,16 +48,19 @@ final class ConfiguredConnPools implements DisposableBean {
     private final PoolSettings.PropertyLookup lookup;
     private final ObjectProvider<SslBundles> sslBundles;
     private final ObjectProvider<ConnPoolCustomizer> customizers;
+    private final ObjectProvider<ConnPoolConnectionDetails> connectionDetails;
 
     /** The pools made so far, in order; guarded by itself. */
     private final Map<String, Made> made = new LinkedHashMap<>();
 
     ConfiguredConnPools(ConnPoolProperties properties, Environment environment,
-            ObjectProvider<SslBundles> sslBundles, ObjectProvider<ConnPoolCustomizer> customizers) {
+            ObjectProvider<SslBundles> sslBundles, ObjectProvider<ConnPoolCustomizer> customizers,
+            ObjectProvider<ConnPoolConnectionDetails> connectionDetails) {
         this.properties = properties;
         this.lookup = lookup(environment);
         this.sslBundles = sslBundles;
         this.customizers = customizers;
+        this.connectionDetails = connectionDetails;
     }
 
     private static PoolSettings.PropertyLookup lookup(Environment environment) {
@@ -86,7 +90,7 @@ final class ConfiguredConnPools implements DisposableBean {
      * @throws ConnPoolOpenException if {@code min-size} connections cannot be opened and {@code fail-fast} is on
      */
     ConnPool create(String name) {
-        PoolSettings settings = PoolSettings.resolve(name, properties, lookup);
+        PoolSettings settings = PoolSettings.resolve(name, properties, lookup, connectionDetails(name));
         TcpConnector.Builder connector = TcpConnector.builder(settings.host, settings.port)
                 .connectTimeout(settings.connectTimeout);
         if (settings.sslBundle != null) {
@@ -126,6 +130,15 @@ final class ConfiguredConnPools implements DisposableBean {
                     + ": " + pool.stats());
         }
         return pool;
+    }
+
+    /** The first connection details that know the pool, in order; null if none does. */
+    private ConnPoolConnectionDetails.@Nullable Pool connectionDetails(String name) {
+        return connectionDetails.orderedStream()
+                .map(d -> d.details(name))
+                .filter(Objects::nonNull)
+                .findFirst()
+                .orElse(null);
     }
 
     private void applyTls(PoolSettings settings, TcpConnector.Builder connector) {

@@ -248,6 +248,19 @@ public class ConnPoolProperties {
         }
     }
 
+    /** The kinds of health check, written {@code none}, {@code liveness}, {@code request-response}. */
+    public enum HealthCheckType {
+
+        /** No check: the fastest get, for backends whose connections do not go stale. */
+        NONE,
+
+        /** Detects a connection the backend closed or reset, or bytes left unread, without a round trip. */
+        LIVENESS,
+
+        /** Sends a request and expects a reply starting with given bytes, within a timeout. */
+        REQUEST_RESPONSE
+    }
+
     /** Health check settings. */
     public static class Check {
 
@@ -256,7 +269,7 @@ public class ConnPoolProperties {
          * without a round trip) or request-response (sends request, expects a reply starting with
          * expect). Default: liveness.
          */
-        private String type;
+        private HealthCheckType type;
 
         /**
          * The request a request-response check sends, for example "PING\r\n". Java escapes (\r, \n,
@@ -275,11 +288,11 @@ public class ConnPoolProperties {
          */
         private Duration timeout;
 
-        public String getType() {
+        public HealthCheckType getType() {
             return type;
         }
 
-        public void setType(String type) {
+        public void setType(HealthCheckType type) {
             this.type = type;
         }
 

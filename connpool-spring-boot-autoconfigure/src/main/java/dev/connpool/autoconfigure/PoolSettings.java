@@ -2,11 +2,11 @@ package dev.connpool.autoconfigure;
 
 import dev.connpool.ConnPoolConfig;
 import dev.connpool.HealthCheck;
+import dev.connpool.autoconfigure.ConnPoolProperties.HealthCheckType;
 import dev.connpool.autoconfigure.ConnPoolProperties.Pool;
 import dev.connpool.tcp.TcpConnector;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.source.ConfigurationProperty;
@@ -22,11 +22,6 @@ final class PoolSettings {
     static final int DEFAULT_MAX_SIZE = 10;
     static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(5);
     static final Duration DEFAULT_CHECK_TIMEOUT = Duration.ofSeconds(1);
-
-    /** The health check types, as written in properties. */
-    static final String NONE = "none";
-    static final String LIVENESS = "liveness";
-    static final String REQUEST_RESPONSE = "request-response";
 
     /** Finds a property as the environment holds it, to report its origin and raw value. */
     @FunctionalInterface
@@ -45,22 +40,28 @@ final class PoolSettings {
     private final ConnPoolConfig config;
     private final Resolver resolver;
 
-    private PoolSettings(Resolver r) {
+    private PoolSettings(Resolver r, ConnPoolConnectionDetails.@Nullable Pool details) {
         this.resolver = r;
-        Value<String> hostValue = r.get("host", Pool::getHost, null);
-        if (hostValue.value == null) {
-            throw r.missing(hostValue, "is required: the host name or address of the backend");
+        if (details != null) {
+            // the connection details decide where to: host, port and ssl.bundle of the properties are not read
+            this.host = details.host();
+            this.port = details.port();
+        } else {
+            Value<String> hostValue = r.get("host", Pool::getHost, null);
+            if (hostValue.value == null) {
+                throw r.missing(hostValue, "is required: the host name or address of the backend");
+            }
+            if (hostValue.value.isBlank()) {
+                throw r.invalid(hostValue, "must not be blank");
+            }
+            this.host = hostValue.value.trim();
+            Value<Integer> portValue = r.get("port", Pool::getPort, null);
+            if (portValue.value == null) {
+                throw r.missing(portValue, "is required: the TCP port of the backend");
+            }
+            r.require(portValue, portValue.value >= 1 && portValue.value <= 65535, "must be between 1 and 65535");
+            this.port = portValue.value;
         }
-        if (hostValue.value.isBlank()) {
-            throw r.invalid(hostValue, "must not be blank");
-        }
-        this.host = hostValue.value.trim();
-        Value<Integer> portValue = r.get("port", Pool::getPort, null);
-        if (portValue.value == null) {
-            throw r.missing(portValue, "is required: the TCP port of the backend");
-        }
-        r.require(portValue, portValue.value >= 1 && portValue.value <= 65535, "must be between 1 and 65535");
-        this.port = portValue.value;
 
         Value<Integer> maxSize = r.get("max-size", Pool::getMaxSize, DEFAULT_MAX_SIZE);
         r.require(maxSize, maxSize.value > 0, "must be greater than 0");
@@ -89,7 +90,8 @@ final class PoolSettings {
 
         HealthCheck healthCheck = healthCheck(r);
 
-        this.sslBundle = r.get("ssl.bundle", p -> p.getSsl().getBundle(), null).value;
+        this.sslBundle = details != null ? details.sslBundle()
+                : r.get("ssl.bundle", p -> p.getSsl().getBundle(), null).value;
         this.verifyHostname = r.get("ssl.verify-hostname", p -> p.getSsl().getVerifyHostname(), Boolean.TRUE).value;
         Value<String> serverNameValue = r.get("ssl.server-name", p -> p.getSsl().getServerName(), null);
         if (serverNameValue.value != null && serverNameValue.value.isBlank()) {
@@ -120,14 +122,17 @@ final class PoolSettings {
     /**
      * Resolves and checks the settings of one pool.
      *
+     * @param details where the pool connects to, if connection details know; else its properties say
+     *
      * @throws InvalidConnPoolPropertyException naming the first property that breaks a rule
      */
-    static PoolSettings resolve(String name, ConnPoolProperties properties, PropertyLookup lookup) {
+    static PoolSettings resolve(String name, ConnPoolProperties properties, PropertyLookup lookup,
+            ConnPoolConnectionDetails.@Nullable Pool details) {
         Pool own = properties.getPools().get(name);
         if (own == null) {
             throw new IllegalArgumentException("no pool named '" + name + "' under connpool.pools");
         }
-        return new PoolSettings(new Resolver(name, own, properties.getDefaults(), lookup));
+        return new PoolSettings(new Resolver(name, own, properties.getDefaults(), lookup), details);
     }
 
     /**
@@ -148,12 +153,9 @@ final class PoolSettings {
     }
 
     private static HealthCheck healthCheck(Resolver r) {
-        Value<String> type = r.get("health-check.type", p -> p.getHealthCheck().getType(), LIVENESS);
-        String normalized = normalizedType(type.value);
-        if (normalized == null) {
-            throw r.invalid(type, "must be one of none, liveness, request-response");
-        }
-        switch (normalized) {
+        Value<HealthCheckType> type = r.get("health-check.type", p -> p.getHealthCheck().getType(),
+                HealthCheckType.LIVENESS);
+        switch (type.value) {
             case NONE:
                 return HealthCheck.none();
             case LIVENESS:
@@ -178,19 +180,6 @@ final class PoolSettings {
             return v.value.translateEscapes().getBytes(StandardCharsets.UTF_8);
         } catch (IllegalArgumentException e) {
             throw r.invalid(v, "must use only Java escapes (\\r, \\n, \\t, \\0, \\\\): " + e.getMessage());
-        }
-    }
-
-    private static @Nullable String normalizedType(String type) {
-        switch (type.trim().toLowerCase(Locale.ROOT).replace("_", "").replace("-", "")) {
-            case "none":
-                return NONE;
-            case "liveness":
-                return LIVENESS;
-            case "requestresponse":
-                return REQUEST_RESPONSE;
-            default:
-                return null;
         }
     }
 

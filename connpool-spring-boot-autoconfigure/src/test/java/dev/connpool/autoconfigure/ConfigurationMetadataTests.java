@@ -16,6 +16,7 @@ import org.springframework.boot.configurationmetadata.ConfigurationMetadataGroup
 import org.springframework.boot.configurationmetadata.ConfigurationMetadataProperty;
 import org.springframework.boot.configurationmetadata.ConfigurationMetadataRepository;
 import org.springframework.boot.configurationmetadata.ConfigurationMetadataRepositoryJsonBuilder;
+import org.springframework.boot.configurationmetadata.Deprecation;
 import org.springframework.boot.configurationmetadata.ValueHint;
 
 /**
@@ -53,8 +54,8 @@ class ConfigurationMetadataTests {
             new String[] {"connpool.enabled", "true"},
             new String[] {"connpool.pools", null},
             new String[] {"management.health.connpool.enabled", "true"},
-            new String[] {"management.health.connpool.probe-timeout", "500ms"},
-            new String[] {"management.health.connpool.probe-interval", "10s"},
+            new String[] {"connpool.health.probe-timeout", "500ms"},
+            new String[] {"connpool.health.probe-interval", "10s"},
             new String[] {"management.endpoint.connpools.access", "read_only"});
 
     private static ConfigurationMetadataRepository metadata;
@@ -110,6 +111,25 @@ class ConfigurationMetadataTests {
             ConfigurationMetadataProperty p = property(key[0]);
             assertThat(Objects.toString(p.getDefaultValue(), null)).as("default of %s", key[0]).isEqualTo(key[1]);
         }
+    }
+
+    @Test
+    void theHealthSettingsOfBeforeAreDeprecatedWithTheirReplacement() {
+        for (String key : List.of("probe-timeout", "probe-interval")) {
+            ConfigurationMetadataProperty old = property("management.health.connpool." + key);
+            assertThat(old.isDeprecated()).as("%s deprecated", old.getId()).isTrue();
+            assertThat(old.getDeprecation().getLevel()).isEqualTo(Deprecation.Level.WARNING);
+            assertThat(old.getDeprecation().getReplacement()).isEqualTo("connpool.health." + key);
+            assertThat(old.getDeprecation().getReason()).isNotBlank();
+            assertThat(old.getDefaultValue()).isEqualTo(property("connpool.health." + key).getDefaultValue());
+        }
+        assertThat(property("management.health.connpool.enabled").isDeprecated()).isFalse();
+    }
+
+    @Test
+    void healthCheckTypeIsAnEnum() {
+        assertThat(property("connpool.defaults.health-check.type").getType())
+                .isEqualTo(ConnPoolProperties.HealthCheckType.class.getName());
     }
 
     @Test

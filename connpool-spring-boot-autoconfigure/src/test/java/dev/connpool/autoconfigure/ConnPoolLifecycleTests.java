@@ -4,12 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.connpool.ConnPool;
+import dev.connpool.PoolClosedException;
 import dev.connpool.PooledConnection;
 import dev.connpool.testkit.Await;
 import dev.connpool.testkit.TestServer;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -194,6 +198,125 @@ class ConnPoolLifecycleTests {
                 .contains("Connection pool 'orders' could not open its min-size connections to tcp://127.0.0.1:"
                         + closedPort + ": java.net.ConnectException")
                 .contains("set connpool.pools.orders.fail-fast=false");
+    }
+
+    @Test
+    void aCustomizerThatThrowsFailsStartupAndClosesThePoolsAlreadyOpen() {
+        runner.withPropertyValues("connpool.pools.a.min-size=2", "connpool.pools.b.min-size=2")
+                .withUserConfiguration(NeedsAThenB.class)
+                .withBean(ConnPoolCustomizer.class, () -> ConnPoolCustomizer.forPool("b", spec -> {
+                    throw new IllegalStateException("customizer bug");
+                }))
+                .run(context -> {
+                    assertThat(context).hasFailed();
+                    assertThat(context).getFailure().rootCause().isInstanceOf(IllegalStateException.class)
+                            .hasMessage("customizer bug");
+                    // a was open before b failed, and is closed again
+                    server.awaitAccepted(2, WAIT);
+                    server.awaitOpen(0, WAIT);
+                    assertThat(server.accepted()).isEqualTo(2);
+                });
+    }
+
+    @Test
+    void aCustomizerThatThrowsAnErrorFailsStartupWithItAndClosesThePoolsAlreadyOpen() {
+        runner.withPropertyValues("connpool.pools.a.min-size=2", "connpool.pools.b.min-size=2")
+                .withUserConfiguration(NeedsAThenB.class)
+                .withBean(ConnPoolCustomizer.class, () -> ConnPoolCustomizer.forPool("b", spec -> {
+                    throw new CustomizerError();
+                }))
+                .run(context -> {
+                    assertThat(context).hasFailed();
+                    assertThat(context).getFailure().rootCause().isInstanceOf(CustomizerError.class);
+                    // a was open before b failed, and is closed again
+                    server.awaitAccepted(2, WAIT);
+                    server.awaitOpen(0, WAIT);
+                    assertThat(server.accepted()).isEqualTo(2);
+                });
+    }
+
+    @Test
+    void closingTheContextFromSeveralThreadsWhilePoolsAreInUse() throws Exception {
+        AtomicReference<Throwable> unexpected = new AtomicReference<>();
+        runner.withPropertyValues("connpool.pools.a.min-size=2", "connpool.pools.b.min-size=1",
+                        "connpool.pools.a.shutdown-grace=5s", "connpool.pools.b.shutdown-grace=5s")
+                .run(context -> {
+                    List<ConnPool> pools = List.of(context.getBean("a", ConnPool.class),
+                            context.getBean("b", ConnPool.class));
+                    CountDownLatch go = new CountDownLatch(1);
+                    List<Thread> threads = new ArrayList<>();
+                    for (ConnPool pool : pools) {
+                        for (int i = 0; i < 2; i++) {
+                            threads.add(new Thread(() -> useUntilClosed(pool, go, unexpected), "test-user-" + i));
+                        }
+                    }
+                    for (int i = 0; i < 3; i++) {
+                        threads.add(new Thread(() -> {
+                            await(go);
+                            context.close();
+                        }, "test-closer-" + i));
+                    }
+                    threads.forEach(Thread::start);
+                    go.countDown();
+                    for (Thread t : threads) {
+                        t.join(WAIT.toMillis());
+                        assertThat(t.isAlive()).as("%s still running", t.getName()).isFalse();
+                    }
+                    assertThat(context.isActive()).isFalse();
+                    assertThat(pools).allSatisfy(p -> assertThat(p.isClosed()).isTrue());
+                    server.awaitOpen(0, WAIT);
+                });
+        assertThat(unexpected.get()).as("a user saw anything but a closed pool").isNull();
+    }
+
+    /** Gets, uses and returns connections until the pool is closed. */
+    private static void useUntilClosed(ConnPool pool, CountDownLatch go, AtomicReference<Throwable> unexpected) {
+        await(go);
+        while (true) {
+            try (PooledConnection conn = pool.get(WAIT)) {
+                conn.getOutputStream().write('x');
+                if (conn.getInputStream().read() != 'x') {
+                    throw new IllegalStateException("not an echo");
+                }
+            } catch (PoolClosedException e) {
+                return;
+            } catch (Throwable t) {
+                unexpected.compareAndSet(null, t);
+                return;
+            }
+        }
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** An Error of a customizer: not an Exception, and still reported and cleaned up after. */
+    static final class CustomizerError extends Error {
+
+        private static final long serialVersionUID = 1L;
+
+        CustomizerError() {
+            super("customizer bug");
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class NeedsAThenB {
+
+        @Bean
+        Object needsA(@Qualifier("a") ConnPool a) {
+            return a.name();
+        }
+
+        @Bean
+        Object needsB(@Qualifier("b") ConnPool b, @Qualifier("needsA") Object needsA) {
+            return b.name();
+        }
     }
 
     @Configuration(proxyBeanMethods = false)

@@ -21,9 +21,11 @@ import org.springframework.boot.health.contributor.HealthIndicator;
  * <ol>
  *   <li>a closed pool is {@code OUT_OF_SERVICE};</li>
  *   <li>a pool that keeps {@code min-size} connections open, with its evictor on, is {@code DOWN}
- *       while its last connect failed: the evictor checks idle connections (a backend that went away
- *       fails the liveness check) and reconnects every evict interval, so this state follows the
- *       backend without any traffic;</li>
+ *       while its latest attempt to reach the backend failed: a connect failed, and no connection has
+ *       been connected, checked or lent successfully since (the pool clears
+ *       {@link ConnPool#lastConnectFailure()} on any of those). The evictor checks idle connections (a
+ *       backend that went away fails the liveness check) and reconnects every evict interval, so this
+ *       state follows the backend without any traffic, both ways;</li>
  *   <li>a pool with connections open and no failed connect is {@code UP}: those connections vouch
  *       for the backend (the evictor, and every {@code get}, check idle ones);</li>
  *   <li>otherwise nothing vouches for the backend, so a probe asks the pool for a connection (a

@@ -4,9 +4,11 @@ import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
 /**
- * Settings of the {@code connpool} health contributor.
+ * Settings of the {@code connpool} health contributor, under {@code connpool.health}. Whether it is on
+ * stays under {@code management.health.connpool.enabled}, as for Boot's own indicators. The keys it
+ * had before under {@code management.health.connpool} are still read when these are not set.
  */
-@ConfigurationProperties("management.health.connpool")
+@ConfigurationProperties("connpool.health")
 public class ConnPoolHealthIndicatorProperties {
 
     /**

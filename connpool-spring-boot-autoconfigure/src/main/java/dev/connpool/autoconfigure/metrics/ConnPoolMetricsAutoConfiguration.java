@@ -24,7 +24,8 @@ import org.springframework.context.annotation.Bean;
         afterName = "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration")
 @ConditionalOnClass({ ConnPool.class, MeterRegistry.class })
 @ConditionalOnBooleanProperty(name = "connpool.enabled", matchIfMissing = true)
-@ConditionalOnBean({ ConnPool.class, ConnPools.class, MeterRegistry.class })
+// not on ConnPool beans: the pools are known only when the context refreshes (AOT freezes conditions)
+@ConditionalOnBean({ ConnPools.class, MeterRegistry.class })
 public final class ConnPoolMetricsAutoConfiguration {
 
     @Bean

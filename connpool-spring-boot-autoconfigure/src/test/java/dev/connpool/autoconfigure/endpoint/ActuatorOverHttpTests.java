@@ -40,7 +40,7 @@ import org.springframework.test.context.DynamicPropertySource;
 @SpringBootTest(classes = TestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT, properties = {
         "management.endpoints.web.exposure.include=health,connpools,metrics",
         "management.endpoint.health.show-details=always",
-        "management.health.connpool.probe-timeout=300ms",
+        "connpool.health.probe-timeout=300ms",
         "connpool.defaults.host=127.0.0.1",
         "connpool.defaults.evict-interval=100ms",
         "connpool.pools.orders.min-size=2",

@@ -1,16 +1,20 @@
 package dev.connpool.autoconfigure.health;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.connpool.ConnPool;
 import dev.connpool.ConnPoolConfig;
 import dev.connpool.ConnectionFactory;
 import dev.connpool.HealthCheck;
+import dev.connpool.PooledConnection;
 import dev.connpool.autoconfigure.PoolThreads;
 import dev.connpool.autoconfigure.Ports;
 import dev.connpool.testkit.Await;
+import dev.connpool.testkit.FaultProxy;
 import dev.connpool.testkit.HangingServer;
 import dev.connpool.testkit.TestServer;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -87,6 +91,37 @@ class ConnPoolHealthIndicatorTests {
         // the evictor reopened min-size
         again.awaitOpen(1, WAIT);
         assertThat(pool.stats().size()).isEqualTo(1);
+    }
+
+    @Test
+    void oneRefusedConnectDuringGrowthIsForgottenWithinAnEvictInterval() throws Exception {
+        TestServer server = closing(TestServer.echo());
+        FaultProxy proxy = closing(FaultProxy.to(server.port()));
+        Duration evictInterval = Duration.ofMillis(500);
+        // one interval until the evictor's next run, and slack for a busy machine
+        Duration bound = evictInterval.multipliedBy(2).plusMillis(500);
+        ConnPool pool = pool(proxy.port(), ConnPoolConfig.builder().minSize(1).maxSize(2)
+                .evictInterval(evictInterval));
+        ConnPoolHealthIndicator indicator = indicator(pool, Duration.ofSeconds(10));
+        PooledConnection held = pool.get(WAIT);
+        // growth past min-size meets a refused connect: the pool remembers it
+        proxy.refuse();
+        assertThatThrownBy(() -> pool.get(Duration.ofSeconds(2))).isInstanceOf(IOException.class);
+        assertThat(pool.lastConnectFailure()).isPresent();
+        proxy.start();
+        held.close();
+        // back at min-size, the evictor makes no connect, but its checks of the idle connection succeed
+        long since = System.nanoTime();
+        Await.until(() -> indicator.health().getStatus().equals(Status.UP), WAIT, "pool UP again");
+        assertThat(Duration.ofNanos(System.nanoTime() - since)).isLessThan(bound);
+        assertThat(indicator.health().getDetails()).doesNotContainKey("lastConnectError");
+        assertThat(pool.stats().size()).isEqualTo(1);
+
+        // and a backend that goes away is DOWN within an evict interval, as before
+        proxy.stop();
+        since = System.nanoTime();
+        Await.until(() -> indicator.health().getStatus().equals(Status.DOWN), WAIT, "pool DOWN");
+        assertThat(Duration.ofNanos(System.nanoTime() - since)).isLessThan(bound);
     }
 
     @Test

@@ -8,7 +8,7 @@ import dev.connpool.sample.SampleApplication;
 import dev.connpool.sample.backends.EmbeddedBackends;
 import dev.connpool.sample.backends.LineServer;
 import dev.connpool.sample.support.AdminUi;
-import dev.connpool.sample.support.HeadlessChromium;
+import dev.connpool.adminui.HeadlessChromium;
 import dev.connpool.sample.support.Http;
 import dev.connpool.sample.support.NothingLeftBehind;
 import dev.connpool.sample.support.Ports;

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.jayway.jsonpath.JsonPath;
 import dev.connpool.sample.SampleApplication;
 import dev.connpool.sample.support.AdminUi;
-import dev.connpool.sample.support.HeadlessChromium;
+import dev.connpool.adminui.HeadlessChromium;
 import dev.connpool.sample.support.Http;
 import dev.connpool.sample.support.NoRedis;
 import dev.connpool.sample.support.NothingLeftBehind;

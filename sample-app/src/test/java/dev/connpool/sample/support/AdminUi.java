@@ -3,6 +3,7 @@ package dev.connpool.sample.support;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.jayway.jsonpath.JsonPath;
+import dev.connpool.adminui.HeadlessChromium;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

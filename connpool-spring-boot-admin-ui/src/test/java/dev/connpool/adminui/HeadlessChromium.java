@@ -1,4 +1,4 @@
-package dev.connpool.sample.support;
+package dev.connpool.adminui;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

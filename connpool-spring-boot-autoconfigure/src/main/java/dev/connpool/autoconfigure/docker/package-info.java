@@ -1,0 +1,4 @@
+/**
+ * Connection details of pools from Docker Compose services.
+ */
+package dev.connpool.autoconfigure.docker;

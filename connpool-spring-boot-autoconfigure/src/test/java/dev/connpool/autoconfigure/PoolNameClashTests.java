@@ -1,0 +1,147 @@
+package dev.connpool.autoconfigure;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.connpool.ConnPool;
+import dev.connpool.ConnPoolConfig;
+import dev.connpool.ConnectionFactory;
+import dev.connpool.testkit.TestServer;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.WebApplicationType;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
+
+/**
+ * A pool named like another bean: a {@link ConnPool} bean of the application replaces the configured
+ * pool; any other bean of that name, whoever registers it and whenever, stops startup with a failure
+ * analysis naming the pool's property, the other bean and what to rename. Run as users run it, by a
+ * {@link SpringApplication}, so that the analysis printed is the one they would read.
+ */
+@ExtendWith({ PoolThreads.class, OutputCaptureExtension.class })
+class PoolNameClashTests {
+
+    private static TestServer server;
+
+    @BeforeAll
+    static void startServer() throws IOException {
+        server = TestServer.echo();
+    }
+
+    @AfterAll
+    static void stopServer() throws IOException {
+        server.close();
+    }
+
+    private static ConfigurableApplicationContext run(Class<?> app) {
+        SpringApplication application = new SpringApplication(app);
+        application.setWebApplicationType(WebApplicationType.NONE);
+        application.setDefaultProperties(Map.of("connpool.pools.orders.host", server.host(),
+                "connpool.pools.orders.port", server.port(), "connpool.pools.users.host", server.host(),
+                "connpool.pools.users.port", server.port()));
+        return application.run();
+    }
+
+    @Test
+    void aServiceNamedLikeAPoolStopsStartupNamingBoth(CapturedOutput output) {
+        assertThatThrownBy(() -> run(AppWithOrdersService.class).close()).isNotNull();
+        assertThat(output).contains("APPLICATION FAILED TO START")
+                .contains("connpool.pools.orders")
+                .contains("bean 'orders'")
+                .contains(OrdersService.class.getName())
+                .contains("Rename");
+    }
+
+    @Test
+    void aBeanOfALaterAutoConfigurationNamedLikeAPoolStopsStartupNamingBoth(CapturedOutput output) {
+        assertThatThrownBy(() -> run(AppWithLaterAutoConfiguration.class).close()).isNotNull();
+        assertThat(output).contains("APPLICATION FAILED TO START")
+                .contains("connpool.pools.orders")
+                .contains("bean 'orders'")
+                .contains(OrdersService.class.getName())
+                .contains("Rename")
+                .doesNotContain("BeanDefinitionOverrideException");
+    }
+
+    @Test
+    void aConnPoolOfTheApplicationReplacesTheConfiguredOneAndIsInjectedByQualifier() {
+        try (ConfigurableApplicationContext context = run(AppWithOwnOrdersPool.class)) {
+            ConnPool orders = context.getBean(NeedsOrders.class).pool;
+            assertThat(orders.name()).isEqualTo("own");
+            assertThat(context.getBean(ConnPools.class).get("orders")).isSameAs(orders);
+            assertThat(context.getBean(ConnPools.class).get("users").name()).isEqualTo("users");
+        }
+    }
+
+    /** Any application bean that is not a pool. */
+    static class OrdersService {
+    }
+
+    static class NeedsOrders {
+
+        final ConnPool pool;
+
+        NeedsOrders(ConnPool pool) {
+            this.pool = pool;
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ImportAutoConfiguration(ConnPoolAutoConfiguration.class)
+    static class AppWithOrdersService {
+
+        @Bean("orders")
+        OrdersService ordersService() {
+            return new OrdersService();
+        }
+    }
+
+    @AutoConfiguration(after = ConnPoolAutoConfiguration.class)
+    static class LaterAutoConfiguration {
+
+        @Bean("orders")
+        OrdersService ordersService() {
+            return new OrdersService();
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ImportAutoConfiguration({ ConnPoolAutoConfiguration.class, LaterAutoConfiguration.class })
+    static class AppWithLaterAutoConfiguration {
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ImportAutoConfiguration(ConnPoolAutoConfiguration.class)
+    @Import(OwnPool.class)
+    static class AppWithOwnOrdersPool {
+
+        @Bean
+        NeedsOrders needsOrders(@Qualifier("orders") ConnPool orders) {
+            return new NeedsOrders(orders);
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class OwnPool {
+
+        @Bean(name = "orders", destroyMethod = "close")
+        ConnPool orders() throws IOException {
+            return ConnPool.create("own", ConnPoolConfig.builder().maxSize(1).build(),
+                    ConnectionFactory.tcp(server.host(), server.port(), Duration.ofSeconds(2)));
+        }
+    }
+}
