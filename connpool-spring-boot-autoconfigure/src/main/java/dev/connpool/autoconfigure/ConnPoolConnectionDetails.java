@@ -7,7 +7,8 @@ import org.springframework.boot.autoconfigure.service.connection.ConnectionDetai
 
 /**
  * Where pools connect to: host, port and SSL bundle of a pool, given by the application or by a
- * service connection (a {@code @ServiceConnection(name = "orders")} Testcontainers container, or a
+ * service connection (a Testcontainers container annotated
+ * {@code @ServiceConnection(name = "orders", type = ConnPoolConnectionDetails.class)}, or a
  * Docker Compose service labelled {@code connpool.pool: orders}) instead of
  * {@code connpool.pools.<name>.host}, {@code .port} and {@code .ssl.bundle}.
  *

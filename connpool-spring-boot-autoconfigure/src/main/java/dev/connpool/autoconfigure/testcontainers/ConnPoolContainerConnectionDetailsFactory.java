@@ -2,30 +2,50 @@ package dev.connpool.autoconfigure.testcontainers;
 
 import dev.connpool.autoconfigure.ConnPoolConnectionDetails;
 import org.jspecify.annotations.Nullable;
+import org.springframework.boot.autoconfigure.service.connection.ConnectionDetails;
 import org.springframework.boot.testcontainers.service.connection.ContainerConnectionDetailsFactory;
 import org.springframework.boot.testcontainers.service.connection.ContainerConnectionSource;
 import org.testcontainers.containers.Container;
 
 /**
  * {@link ConnPoolConnectionDetails} from a Testcontainers container annotated
- * {@code @ServiceConnection(name = "orders")}: pool {@code orders} connects to the container's host
- * and its first mapped port.
+ * {@code @ServiceConnection(name = "orders", type = ConnPoolConnectionDetails.class)}: pool
+ * {@code orders} connects to the container's host and its first mapped port.
  *
  * <pre>{@code
  * @Container
- * @ServiceConnection(name = "orders")
+ * @ServiceConnection(name = "orders", type = ConnPoolConnectionDetails.class)
  * static GenericContainer<?> orders = new GenericContainer<>("my/orders-backend").withExposedPorts(9090);
  * }</pre>
  *
- * Any container may serve a pool, so this factory accepts every service connection; its details
- * answer only for the pool whose name is the connection's name (a {@code @ServiceConnection} without
- * a name is named after the image, {@code redis} for {@code redis:7}).
+ * Any container may serve a pool, so a container must opt in: its {@code @ServiceConnection} names
+ * {@code ConnPoolConnectionDetails} in {@code type}. A service connection without a {@code type}
+ * (a postgres or kafka container, or one no factory supports) is left to the other factories, and to
+ * Boot's failure when none supports it. The details answer only for the pool whose name is the
+ * connection's name (without a name, a connection is named after the image, {@code redis} for
+ * {@code redis:7}).
  */
 class ConnPoolContainerConnectionDetailsFactory
         extends ContainerConnectionDetailsFactory<Container<?>, ConnPoolConnectionDetails> {
 
     ConnPoolContainerConnectionDetailsFactory() {
         super(ANY_CONNECTION_NAME);
+    }
+
+    /**
+     * Only a source whose {@code @ServiceConnection(type = ...)} asks for pool details: one without a
+     * {@code type} accepts every connection details type, so it is told apart by also accepting
+     * {@link NotAPool}, a type no annotation names.
+     */
+    @Override
+    protected boolean sourceAccepts(ContainerConnectionSource<Container<?>> source, Class<?> requiredContainerType,
+            Class<?> requiredConnectionDetailsType) {
+        return super.sourceAccepts(source, requiredContainerType, requiredConnectionDetailsType)
+                && !super.sourceAccepts(source, requiredContainerType, NotAPool.class);
+    }
+
+    /** Connection details no {@code @ServiceConnection} names: accepted only by one that names no type. */
+    private interface NotAPool extends ConnectionDetails {
     }
 
     @Override

@@ -22,10 +22,21 @@ public final class TestContainerConnectionSources {
      * @param name the annotation's name, empty for none
      * @param image the container's image name
      */
-    @SuppressWarnings({ "unchecked", "rawtypes" })
     public static ContainerConnectionSource<Container<?>> of(String name, String image) {
+        return of(name, image, new Class<?>[0]);
+    }
+
+    /**
+     * The source of {@code @ServiceConnection(name = name, type = types)} on a container of the image.
+     *
+     * @param name the annotation's name, empty for none
+     * @param image the container's image name
+     * @param types the annotation's connection details types, none for any
+     */
+    @SuppressWarnings({ "unchecked", "rawtypes" })
+    public static ContainerConnectionSource<Container<?>> of(String name, String image, Class<?>... types) {
         MergedAnnotation<ServiceConnection> annotation = MergedAnnotation.of(ServiceConnection.class,
-                Map.of("name", name, "value", name));
+                Map.of("name", name, "value", name, "type", types));
         return new ContainerConnectionSource<>("test", null, (Class) Container.class, image, annotation, () -> {
             throw new IllegalStateException("no container in this test");
         }, null, MergedAnnotations.of(List.of()));
