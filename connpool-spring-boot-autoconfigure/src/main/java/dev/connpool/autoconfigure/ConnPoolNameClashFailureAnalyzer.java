@@ -21,6 +21,11 @@ class ConnPoolNameClashFailureAnalyzer extends AbstractFailureAnalyzer<ConnPoolN
         if (cause.getBeanSource() != null) {
             description.append(System.lineSeparator()).append("    Defined in: ").append(cause.getBeanSource());
         }
+        if (cause.isReservedByContext()) {
+            String action = "Rename the pool (connpool.pools." + name + " to connpool.pools.<another name>): the "
+                    + "application context reserves the bean name '" + name + "' for its " + cause.getBeanType() + ".";
+            return new FailureAnalysis(description.toString(), action, cause);
+        }
         String action = "Rename the pool (connpool.pools." + name + " to connpool.pools.<another name>) or rename "
                 + "bean '" + name + "'. To replace the configured pool with one of your own instead, declare bean '"
                 + name + "' with the type ConnPool.";

@@ -13,6 +13,10 @@ import org.springframework.beans.factory.support.RootBeanDefinition;
 import org.springframework.boot.context.properties.bind.Bindable;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.context.EnvironmentAware;
+import org.springframework.context.LifecycleProcessor;
+import org.springframework.context.MessageSource;
+import org.springframework.context.event.ApplicationEventMulticaster;
+import org.springframework.context.support.AbstractApplicationContext;
 import org.springframework.core.env.Environment;
 
 /**
@@ -27,7 +31,10 @@ import org.springframework.core.env.Environment;
  *
  * <p>A pool's name is its bean name. An application bean of that name that is a {@code ConnPool}
  * replaces the configured pool; any other bean of that name is a mistake that would hide the pool
- * (or be overridden by it), so startup stops with a {@link ConnPoolNameClashException}.
+ * (or be overridden by it), so startup stops with a {@link ConnPoolNameClashException}. So do the
+ * names of the beans the context makes itself after the post-processors ran, when the application
+ * defines none ({@code messageSource}, {@code applicationEventMulticaster}, {@code lifecycleProcessor}):
+ * they are not in use yet when pools are registered, but a pool of that name would fail the refresh.
  */
 final class PoolBeansRegistrar implements BeanDefinitionRegistryPostProcessor, EnvironmentAware {
 
@@ -38,6 +45,15 @@ final class PoolBeansRegistrar implements BeanDefinitionRegistryPostProcessor, E
     static final String POOL_ATTRIBUTE = "dev.connpool.autoconfigure.pool";
 
     private static final Log logger = LogFactory.getLog(PoolBeansRegistrar.class);
+
+    /**
+     * The beans {@link AbstractApplicationContext} registers during refresh, after the bean factory
+     * post-processors, unless the application has one of that name: taken, though not in use yet.
+     */
+    private static final Map<String, Class<?>> CONTEXT_BEANS = Map.of(
+            AbstractApplicationContext.MESSAGE_SOURCE_BEAN_NAME, MessageSource.class,
+            AbstractApplicationContext.APPLICATION_EVENT_MULTICASTER_BEAN_NAME, ApplicationEventMulticaster.class,
+            AbstractApplicationContext.LIFECYCLE_PROCESSOR_BEAN_NAME, LifecycleProcessor.class);
 
     private @Nullable Environment environment;
 
@@ -65,6 +81,10 @@ final class PoolBeansRegistrar implements BeanDefinitionRegistryPostProcessor, E
                     continue;
                 }
                 throw new ConnPoolNameClashException(name, type, definedIn(registry, name));
+            }
+            Class<?> contextBean = CONTEXT_BEANS.get(name);
+            if (contextBean != null) {
+                throw ConnPoolNameClashException.reservedByContext(name, contextBean);
             }
             RootBeanDefinition pool = new RootBeanDefinition(ConnPool.class,
                     () -> beanFactory.getBean(ConfiguredConnPools.BEAN_NAME, ConfiguredConnPools.class).create(name));

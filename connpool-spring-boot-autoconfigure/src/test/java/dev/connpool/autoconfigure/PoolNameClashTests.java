@@ -14,6 +14,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.WebApplicationType;
@@ -66,6 +68,32 @@ class PoolNameClashTests {
                 .contains("Rename");
     }
 
+    /**
+     * The context makes these beans after the post-processors ran (when the application has none): a
+     * pool of that name is stopped before it opens a connection, with the analysis, not with a
+     * {@code BeanNotOfRequiredTypeException} from the refresh.
+     */
+    @ParameterizedTest
+    @CsvSource({ "messageSource, org.springframework.context.MessageSource",
+            "applicationEventMulticaster, org.springframework.context.event.ApplicationEventMulticaster",
+            "lifecycleProcessor, org.springframework.context.LifecycleProcessor" })
+    void aPoolNamedLikeABeanOfTheContextItselfStopsStartupWithTheAnalysis(String name, String type,
+            CapturedOutput output) {
+        SpringApplication application = new SpringApplication(PlainApp.class);
+        application.setWebApplicationType(WebApplicationType.NONE);
+        application.setDefaultProperties(Map.of("connpool.pools." + name + ".host", server.host(),
+                "connpool.pools." + name + ".port", server.port(), "connpool.pools." + name + ".min-size", 1));
+        assertThatThrownBy(() -> application.run().close()).isInstanceOf(ConnPoolNameClashException.class)
+                .satisfies(e -> assertThat(((ConnPoolNameClashException) e).isReservedByContext()).isTrue());
+        assertThat(output).contains("APPLICATION FAILED TO START")
+                .contains("connpool.pools." + name)
+                .contains("bean '" + name + "'")
+                .contains(type)
+                .contains("Rename the pool")
+                .doesNotContain("BeanNotOfRequiredTypeException")
+                .doesNotContain("declare bean");
+    }
+
     @Test
     void aBeanOfALaterAutoConfigurationNamedLikeAPoolStopsStartupNamingBoth(CapturedOutput output) {
         assertThatThrownBy(() -> run(AppWithLaterAutoConfiguration.class).close()).isNotNull();
@@ -98,6 +126,11 @@ class PoolNameClashTests {
         NeedsOrders(ConnPool pool) {
             this.pool = pool;
         }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ImportAutoConfiguration(ConnPoolAutoConfiguration.class)
+    static class PlainApp {
     }
 
     @Configuration(proxyBeanMethods = false)
