@@ -16,8 +16,10 @@ import java.util.Objects;
  *
  * <p>The pool itself is the {@link ConnPool} bean, unchanged: {@code @Qualifier("orders") ConnPool}
  * is never observed, and keeps the pool's allocation-free fast path. Get an observed one from
- * {@link ObservedConnPools}. With {@link ObservationRegistry#NOOP} (no registry in the context) this
- * class calls the pool directly.
+ * {@link ObservedConnPools}. While the registry is a no-op ({@link ObservationRegistry#NOOP}, no
+ * registry in the context, or one without handlers yet) this class calls the pool directly (with
+ * {@code NOOP}, allocating nothing); the registry is asked on every get, so handlers added to it later
+ * see the gets that follow.
  */
 public final class ObservedConnPool {
 
@@ -29,7 +31,6 @@ public final class ObservedConnPool {
 
     private final ConnPool pool;
     private final ObservationRegistry registry;
-    private final boolean observed;
 
     /**
      * Observes a pool's gets.
@@ -40,7 +41,6 @@ public final class ObservedConnPool {
     public ObservedConnPool(ConnPool pool, ObservationRegistry registry) {
         this.pool = Objects.requireNonNull(pool, "pool must not be null");
         this.registry = Objects.requireNonNull(registry, "registry must not be null");
-        this.observed = !registry.isNoop();
     }
 
     /**
@@ -50,7 +50,7 @@ public final class ObservedConnPool {
      * @throws IOException as {@link ConnPool#get()}
      */
     public PooledConnection get() throws IOException {
-        if (!observed) {
+        if (registry.isNoop()) {
             return pool.get();
         }
         Observation observation = start();
@@ -72,7 +72,7 @@ public final class ObservedConnPool {
      * @throws IOException as {@link ConnPool#get(Duration)}
      */
     public PooledConnection get(Duration timeout) throws IOException {
-        if (!observed) {
+        if (registry.isNoop()) {
             return pool.get(timeout);
         }
         Observation observation = start();

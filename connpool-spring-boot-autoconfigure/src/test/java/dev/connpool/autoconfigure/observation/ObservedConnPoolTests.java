@@ -3,6 +3,7 @@ package dev.connpool.autoconfigure.observation;
 import static io.micrometer.observation.tck.TestObservationRegistryAssert.assertThat;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.connpool.AcquireTimeoutException;
 import dev.connpool.ConnPool;
@@ -12,10 +13,15 @@ import dev.connpool.autoconfigure.ConnPoolAutoConfiguration;
 import dev.connpool.autoconfigure.PoolThreads;
 import dev.connpool.autoconfigure.Ports;
 import dev.connpool.testkit.TestServer;
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationHandler;
 import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.observation.tck.TestObservationRegistry;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -120,7 +126,72 @@ class ObservedConnPoolTests {
                 conn.getOutputStream().write('y');
                 assertThat(conn.getInputStream().read()).isEqualTo('y');
             }
+            // nothing on the fast path: no observation, not even a no-op one with its scope
+            assertThat(allocatedByGets(orders)).as("bytes allocated by 100k gets without a registry").isZero();
         });
+    }
+
+    /** A handler added to the registry after the pools were observed sees the gets that follow. */
+    @Test
+    void aHandlerAddedLaterSeesTheGetsThatFollow() {
+        ObservationRegistry registry = ObservationRegistry.create();
+        runner.withBean(ObservationRegistry.class, () -> registry)
+                .withPropertyValues("connpool.pools.orders.port=" + server.port()).run(context -> {
+                    ObservedConnPool orders = context.getBean(ObservedConnPools.class).get("orders");
+                    orders.get().close();
+                    List<String> started = new CopyOnWriteArrayList<>();
+                    registry.observationConfig().observationHandler(new ObservationHandler<Observation.Context>() {
+                        @Override
+                        public void onStart(Observation.Context observation) {
+                            started.add(observation.getName() + " " + observation.getLowCardinalityKeyValue("pool").getValue());
+                        }
+
+                        @Override
+                        public boolean supportsContext(Observation.Context observation) {
+                            return true;
+                        }
+                    });
+                    orders.get().close();
+                    orders.get(Duration.ofSeconds(5)).close();
+                    assertThat(started).containsExactly("connpool.acquire orders", "connpool.acquire orders");
+                });
+    }
+
+    /**
+     * Bytes the current thread allocates over 100k observed gets and releases, after warm-up, measured as
+     * the core's allocation test measures the pool's own fast path (0 there).
+     */
+    @SuppressWarnings("deprecation")
+    private static long allocatedByGets(ObservedConnPool pool) throws IOException {
+        java.lang.management.ThreadMXBean plain = ManagementFactory.getThreadMXBean();
+        assumeTrue(plain instanceof com.sun.management.ThreadMXBean, "needs com.sun.management.ThreadMXBean");
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) plain;
+        assumeTrue(threads.isThreadAllocatedMemorySupported());
+        threads.setThreadAllocatedMemoryEnabled(true);
+        long tid = Thread.currentThread().getId();
+        long allocated = Long.MAX_VALUE;
+        // warm up until the loop is compiled; then measure; a few rounds for the JIT to settle
+        for (int round = 0; round < 20 && allocated != 0; round++) {
+            gets(pool, 200_000);
+            long before = threads.getThreadAllocatedBytes(tid);
+            long n = gets(pool, 100_000);
+            long after = threads.getThreadAllocatedBytes(tid);
+            assertThat(n).isEqualTo(100_000);
+            allocated = after - before;
+        }
+        return allocated;
+    }
+
+    private static long gets(ObservedConnPool pool, int n) throws IOException {
+        long count = 0;
+        for (int i = 0; i < n; i++) {
+            try (PooledConnection c = pool.get()) {
+                if (c.socket() != null) {
+                    count++;
+                }
+            }
+        }
+        return count;
     }
 
     @Test
