@@ -18,7 +18,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.health.contributor.CompositeHealthContributor;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthContributor;
@@ -29,6 +32,7 @@ import org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConf
 import org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
 
 /**
  * When each auto-configuration applies: class path, properties, beans of the application.
@@ -164,5 +168,55 @@ class AutoConfigurationConditionsTests {
                     assertThat(context).getBeanNames(ConnPoolsEndpoint.class).containsExactly("myEndpoint");
                     assertThat(context).getBeanNames(ConnPoolMeterBinder.class).containsExactly("myBinder");
                 });
+    }
+
+    /**
+     * Pools are registered after conditions are evaluated (which keeps them right in an AOT-processed
+     * application), so a downstream auto-configuration conditions on the {@link ConnPools} bean, or on
+     * a pool's properties, never on {@code ConnPool} beans (README, Spring section).
+     */
+    @Test
+    void aDownstreamAutoConfigurationConditionsOnConnPoolsOrOnAPoolsProperties() {
+        withPool().withConfiguration(AutoConfigurations.of(DownstreamAutoConfiguration.class)).run(context -> {
+            assertThat(context).hasNotFailed().hasBean("orders");
+            assertThat(context).hasBean("onConnPools").hasBean("onOrdersProperties");
+            assertThat(context.getBean(UsesPools.class).pools().find("orders")).isPresent();
+            // the documented limitation: no ConnPool bean is defined yet when conditions are evaluated
+            assertThat(context).doesNotHaveBean("onConnPoolBeans");
+        });
+    }
+
+    @Test
+    void withoutThePoolOnlyTheConnPoolsConditionMatches() {
+        runner.withConfiguration(AutoConfigurations.of(DownstreamAutoConfiguration.class)).run(context -> {
+            assertThat(context).hasNotFailed().hasBean("onConnPools");
+            assertThat(context).doesNotHaveBean("onOrdersProperties");
+            assertThat(context.getBean(UsesPools.class).pools().find("orders")).isEmpty();
+        });
+    }
+
+    record UsesPools(ConnPools pools) {
+    }
+
+    @AutoConfiguration(after = ConnPoolAutoConfiguration.class)
+    static class DownstreamAutoConfiguration {
+
+        @Bean
+        @ConditionalOnBean(ConnPools.class)
+        UsesPools onConnPools(ConnPools pools) {
+            return new UsesPools(pools);
+        }
+
+        @Bean
+        @ConditionalOnProperty(prefix = "connpool.pools.orders", name = "host")
+        String onOrdersProperties() {
+            return "orders";
+        }
+
+        @Bean
+        @ConditionalOnBean(ConnPool.class)
+        Integer onConnPoolBeans() {
+            return 1;
+        }
     }
 }
