@@ -89,6 +89,8 @@ final class PoolSettings {
                 DEFAULT_SHUTDOWN_GRACE)).value;
 
         HealthCheck healthCheck = healthCheck(r);
+        Value<Duration> checkAfterIdle = r.notNegative(r.get("health-check.after-idle",
+                p -> p.getHealthCheck().getAfterIdle(), Duration.ZERO));
 
         this.sslBundle = details != null ? details.sslBundle()
                 : r.get("ssl.bundle", p -> p.getSsl().getBundle(), null).value;
@@ -106,6 +108,7 @@ final class PoolSettings {
                 .idleTimeout(idleTimeout.value)
                 .maxLifetime(maxLifetime.value)
                 .healthCheck(healthCheck)
+                .healthCheckAfterIdle(checkAfterIdle.value)
                 .evictInterval(evictInterval.value)
                 .acquireTimeout(acquireTimeout.value)
                 .maxWaiters(maxWaiters.value)

@@ -45,6 +45,7 @@ class ConfigurationMetadataTests {
             new String[] {"health-check.request", null},
             new String[] {"health-check.expect", null},
             new String[] {"health-check.timeout", "1s"},
+            new String[] {"health-check.after-idle", "0s"},
             new String[] {"ssl.bundle", null},
             new String[] {"ssl.verify-hostname", "true"},
             new String[] {"ssl.server-name", null});

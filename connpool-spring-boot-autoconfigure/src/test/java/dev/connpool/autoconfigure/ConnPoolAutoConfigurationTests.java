@@ -147,8 +147,22 @@ class ConnPoolAutoConfigurationTests {
             assertThat(c.acquireTimeout()).isEqualTo(Duration.ofSeconds(30));
             assertThat(c.maxWaiters()).isEqualTo(ConnPoolConfig.UNBOUNDED_WAITERS);
             assertThat(c.healthCheck()).isSameAs(HealthCheck.liveness());
+            assertThat(c.healthCheckAfterIdle()).isZero();
             assertThat(c.failFast()).isTrue();
         });
+    }
+
+    @Test
+    void healthCheckAfterIdleIsBoundFromThePoolOrTheDefaults() {
+        runner.withPropertyValues("connpool.defaults.health-check.after-idle=2s")
+                .withPropertyValues(pool("orders", "health-check.after-idle=500ms"))
+                .withPropertyValues(pool("users"))
+                .run(context -> {
+                    assertThat(context.getBean("orders", ConnPool.class).config().healthCheckAfterIdle())
+                            .isEqualTo(Duration.ofMillis(500));
+                    assertThat(context.getBean("users", ConnPool.class).config().healthCheckAfterIdle())
+                            .isEqualTo(Duration.ofSeconds(2));
+                });
     }
 
     @Test

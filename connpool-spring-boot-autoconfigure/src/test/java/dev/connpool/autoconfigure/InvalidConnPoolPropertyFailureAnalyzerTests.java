@@ -79,6 +79,8 @@ class InvalidConnPoolPropertyFailureAnalyzerTests {
                 Arguments.of("health-check.type=request-response,health-check.request=PING,health-check.expect=x,"
                         + "health-check.timeout=0s", "connpool.pools.orders.health-check.timeout",
                         "must be greater than 0", "0s"),
+                Arguments.of("health-check.after-idle=-1s", "connpool.pools.orders.health-check.after-idle",
+                        "must not be negative", "-1s"),
                 Arguments.of("ssl.bundle=nope", "connpool.pools.orders.ssl.bundle",
                         "must name an SSL bundle configured under spring.ssl.bundle (there are: none)", "nope"),
                 Arguments.of("ssl.server-name= ", "connpool.pools.orders.ssl.server-name", "must not be blank", null));
