@@ -52,7 +52,6 @@ final class Acquirer {
      * stops running threads from barging in. Such waiters park at once.
      */
     private static final int SPINNING_WAITERS = Integer.getInteger("dev.connpool.spinningWaiters", Math.max(1, CPUS / 2));
-    private static final long NO_DEADLINE = Long.MAX_VALUE / 4;
 
     private final PoolEngine pool;
     private final Bag bag;
@@ -76,7 +75,7 @@ final class Acquirer {
     Slot acquire(long timeoutNanos) throws IOException {
         long start = System.nanoTime();
         long deadline = start + timeoutNanos;
-        long checkDeadline = timeoutNanos < MIN_CHECK_NANOS ? start + NO_DEADLINE : deadline;
+        long checkDeadline = timeoutNanos < MIN_CHECK_NANOS ? start + PoolEngine.NO_DEADLINE : deadline;
         counters.slowRequests.incrementAndGet();
         boolean blocked = false;
         boolean requeue = false;

@@ -164,11 +164,15 @@ final class Capacity {
     void abandon(Connector.Task t, Bag bag) {
         bag.lock.lock();
         try {
-            connecting--;
-            unassigned.remove(t);
+            unreserveLocked(t);
         } finally {
             bag.lock.unlock();
         }
+    }
+
+    private void unreserveLocked(Connector.Task t) {
+        connecting--;
+        unassigned.remove(t);
     }
 
     private boolean startLocked(Connector.Task t) {
@@ -177,8 +181,7 @@ final class Capacity {
             return true;
         } catch (Throwable e) {
             // refused once the pool is closing, or no thread could be made (OutOfMemoryError)
-            connecting--;
-            unassigned.remove(t);
+            unreserveLocked(t);
             if (!pool.bag.closed) {
                 PoolEngine.LOG.log(System.Logger.Level.WARNING, "connpool '" + pool.name
                         + "': could not start a connect; the room stays free for a later one", e);

@@ -73,7 +73,7 @@ final class Connector {
     }
 
     /** Interrupts connects in progress and waits up to the given time for the threads to end. */
-    boolean shutdown(long timeoutNanos) throws InterruptedException {
+    private boolean shutdown(long timeoutNanos) throws InterruptedException {
         executor.shutdownNow();
         if (!executor.awaitTermination(timeoutNanos, TimeUnit.NANOSECONDS)) {
             return false;

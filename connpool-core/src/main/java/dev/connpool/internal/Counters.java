@@ -54,14 +54,27 @@ final class Counters {
         closedBy[reason.ordinal()]++;
     }
 
-    /** A snapshot; call with the lock held. */
-    PoolStats snapshotLocked(Slot[] open, int size, int available, int waiters, int connecting) {
+    /** Leases of the lock-free fast path so far: the open slots' own counts and the retired ones. */
+    private long fastLeasesLocked(Slot[] open, int size) {
         long fast = retiredFastLeases;
-        long skipped = retiredSkippedChecks + slowSkippedChecks.get();
         for (int i = 0; i < size; i++) {
             fast += open[i].fastLeases();
+        }
+        return fast;
+    }
+
+    /** Gets that returned a connection so far; call with the lock held. */
+    long successesLocked(Slot[] open, int size) {
+        return fastLeasesLocked(open, size) + slowSuccesses.get();
+    }
+
+    /** A snapshot; call with the lock held. */
+    PoolStats snapshotLocked(Slot[] open, int size, int available, int waiters, int connecting) {
+        long skipped = retiredSkippedChecks + slowSkippedChecks.get();
+        for (int i = 0; i < size; i++) {
             skipped += open[i].checksSkipped();
         }
+        long fast = fastLeasesLocked(open, size);
         long successes = fast + slowSuccesses.get();
         long requests = fast + slowRequests.get();
         return new PoolStats(size, size - available, available, waiters, connecting, requests, successes,

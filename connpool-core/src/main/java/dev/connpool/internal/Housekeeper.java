@@ -14,8 +14,6 @@ import dev.connpool.HealthCheckSkippedException;
  */
 final class Housekeeper {
 
-    private static final long NO_DEADLINE = Long.MAX_VALUE / 4;
-
     private final PoolEngine pool;
     private final Vetting vetting;
 
@@ -59,7 +57,7 @@ final class Housekeeper {
             return true;
         }
         // the evictor has no caller waiting: each check is bounded by its own timeout
-        Throwable failure = vetting.check(s, System.nanoTime() + NO_DEADLINE);
+        Throwable failure = vetting.check(s, System.nanoTime() + PoolEngine.NO_DEADLINE);
         if (failure == null) {
             pool.capacity.reached();
             return true;

@@ -131,8 +131,4 @@ final class IdleStack {
         }
         return Arrays.copyOf(out, n);
     }
-
-    int depth() {
-        return depth;
-    }
 }

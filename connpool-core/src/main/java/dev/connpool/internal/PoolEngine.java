@@ -41,7 +41,8 @@ public final class PoolEngine {
 
     static final System.Logger LOG = System.getLogger("dev.connpool");
 
-    private static final long MAX_TIMEOUT_NANOS = Long.MAX_VALUE / 4;
+    /** Longer than any wait: timeouts are capped at it, and "no deadline" is now plus it (no overflow). */
+    static final long NO_DEADLINE = Long.MAX_VALUE / 4;
 
     static {
         // Initialize now what callers may first need all at once: thousands of virtual threads
@@ -102,8 +103,8 @@ public final class PoolEngine {
     }
 
     static long saturatedNanos(Duration d) {
-        if (d.compareTo(Duration.ofNanos(MAX_TIMEOUT_NANOS)) >= 0) {
-            return MAX_TIMEOUT_NANOS;
+        if (d.compareTo(Duration.ofNanos(NO_DEADLINE)) >= 0) {
+            return NO_DEADLINE;
         }
         return d.toNanos();
     }
@@ -162,7 +163,7 @@ public final class PoolEngine {
         long t0 = counters.tracking() ? System.nanoTime() : 0L;
         Slot s = claimQuickly();
         if (s == null) {
-            s = acquirer.acquire(Math.min(timeoutNanos, MAX_TIMEOUT_NANOS));
+            s = acquirer.acquire(Math.min(timeoutNanos, NO_DEADLINE));
         }
         return new Lease(this, s, Slot.seqOf(s.state()), t0 == 0L ? 0L : acquired(t0));
     }
@@ -290,7 +291,7 @@ public final class PoolEngine {
 
     /** Gets that returned a connection so far; with the lock held. */
     long successesLocked() {
-        return statsLocked().successes();
+        return counters.successesLocked(capacity.all, capacity.open);
     }
 
     /**
