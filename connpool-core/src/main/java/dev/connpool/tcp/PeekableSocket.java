@@ -273,14 +273,7 @@ final class PeekableSocket extends Socket {
                 socketOut.write(b, off, len);
                 return;
             }
-            ByteBuffer src = ByteBuffer.wrap(b, off, len);
-            while (src.hasRemaining()) {
-                if (channel.write(src) > 0) {
-                    wait.progressed();
-                } else {
-                    wait.pause(channel, SelectionKey.OP_WRITE); // the peer does not read and the send buffer is full
-                }
-            }
+            wait.writeFully(channel, ByteBuffer.wrap(b, off, len));
         }
 
         @Override

@@ -2,9 +2,11 @@ package dev.connpool.tcp;
 
 import java.io.IOException;
 import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -83,6 +85,24 @@ final class PollWait implements AutoCloseable {
     void progressed() {
         spinning = false;
         nextPark = FIRST_PARK_NANOS;
+    }
+
+    /**
+     * Writes all of a buffer to a channel in non-blocking mode, waiting while the send buffer is full
+     * (a peer that does not read), within this wait's deadline.
+     *
+     * @param channel the channel, non-blocking
+     * @param src what to write
+     * @throws IOException if the write fails or the deadline passes
+     */
+    void writeFully(SocketChannel channel, ByteBuffer src) throws IOException {
+        while (src.hasRemaining()) {
+            if (channel.write(src) > 0) {
+                progressed();
+            } else {
+                pause(channel, SelectionKey.OP_WRITE);
+            }
+        }
     }
 
     /**

@@ -305,14 +305,7 @@ public final class RequestResponseCheck implements HealthCheck {
 
         @Override
         public void send(byte[] b) throws IOException {
-            ByteBuffer src = ByteBuffer.wrap(b);
-            while (src.hasRemaining()) {
-                if (channel.write(src) > 0) {
-                    wait.progressed();
-                } else {
-                    wait.pause(channel, SelectionKey.OP_WRITE); // the peer does not read and the send buffer is full
-                }
-            }
+            wait.writeFully(channel, ByteBuffer.wrap(b));
         }
 
         @Override
