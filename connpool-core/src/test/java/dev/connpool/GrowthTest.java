@@ -99,6 +99,9 @@ class GrowthTest extends EchoBackendTest {
             });
             second.start();
             Await.until(() -> pool.stats().waiters() == 1, Duration.ofSeconds(5), "second caller waits");
+            // the two background connects are submitted by now, but their threads may not have
+            // reached the factory yet (CI saw 2): wait for them, then check no fourth one started
+            Await.until(() -> factory.calls.get() >= 3, Duration.ofSeconds(5), "background connects started");
             assertThat(factory.calls).hasValue(3);
             factory.gate.countDown();
             second.join(10_000);
