@@ -3,8 +3,6 @@ package dev.connpool.internal;
 import dev.connpool.CloseReason;
 
 import java.lang.ref.WeakReference;
-import java.util.concurrent.locks.LockSupport;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Claim, put back and hand-off: the only lock-free code of the pool, and the model checker's target.
@@ -53,7 +51,7 @@ final class Bag {
      */
     static final long BARGE_NANOS = Long.getLong("dev.connpool.bargeMicros", 1000L) * 1000L;
 
-    final ReentrantLock lock = new ReentrantLock();
+    final PoolLock lock = new PoolLock();
     private final PoolEngine pool;
 
     // ---- guarded by lock ----
@@ -196,7 +194,7 @@ final class Bag {
 
     /** Queues a waiter for the current thread: at the tail, or first in line for a retry. */
     Waiter enqueueLocked(boolean first, long now) {
-        Waiter w = new Waiter(now);
+        Waiter w = new Waiter(now, lock);
         if (first) {
             waiters.addFirst(w);
         } else {
@@ -246,7 +244,7 @@ final class Bag {
                     // oldest waiter is woken to compete for it, so progress never rests on a timer
                     if (!w.woken && stack.hasAvailable()) {
                         w.woken = true;
-                        LockSupport.unpark(w.thread);
+                        lock.wakeLater(w);
                     }
                     break;
                 }

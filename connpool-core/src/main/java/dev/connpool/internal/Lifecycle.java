@@ -178,6 +178,7 @@ final class Lifecycle {
             long left = graceNanos;
             while (room.open > 0 && left > 0) {
                 try {
+                    bag.lock.wakeNow(); // the wait releases the lock without unlock()
                     left = room.drained.awaitNanos(left);
                 } catch (InterruptedException e) {
                     interrupted = true;

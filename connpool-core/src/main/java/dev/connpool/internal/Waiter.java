@@ -1,7 +1,5 @@
 package dev.connpool.internal;
 
-import java.util.concurrent.locks.LockSupport;
-
 /**
  * A caller blocked in {@code get}. Waiters form a FIFO queue under the pool's lock (see {@link Bag}
  * for who serves them and when a running thread may take a connection first).
@@ -51,8 +49,15 @@ final class Waiter {
      */
     volatile boolean woken;
 
-    Waiter(long since) {
+    /** Queued to be woken when the lock is released ({@link PoolLock}); guarded by the lock. */
+    boolean wakeQueued;
+    Waiter wakeNext;
+
+    private final PoolLock lock;
+
+    Waiter(long since, PoolLock lock) {
         this.since = since;
+        this.lock = lock;
     }
 
     void serve(Slot slot, long leaseSeq, boolean freshSlot) {
@@ -61,11 +66,11 @@ final class Waiter {
         complete(slot);
     }
 
-    /** Publishes the outcome and wakes the waiter if it sleeps. */
+    /** Publishes the outcome and, if the waiter sleeps, wakes it once the lock is released. */
     void complete(Object result) {
         this.outcome = result;
         if (parked) {
-            LockSupport.unpark(thread);
+            lock.wakeLater(this);
         }
     }
 }
