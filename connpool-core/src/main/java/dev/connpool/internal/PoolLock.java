@@ -1,6 +1,5 @@
 package dev.connpool.internal;
 
-import java.util.Arrays;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -13,7 +12,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * woken to compete for a return) under the lock is queued here, and {@link #unlock()} wakes the
  * queue after releasing the lock, as {@code ArrayBlockingQueue}'s signal moves a waiter to the
  * lock's queue and wakes it on release. The queue is intrusive (a field of {@link Waiter}), so it
- * allocates nothing.
+ * allocates nothing, and {@code unlock()} allocates nothing either: an {@code OutOfMemoryError}
+ * there would leave the lock held for good.
+ *
+ * <p>A wait on a condition of this lock releases it without {@code unlock()}: call
+ * {@link #wakeNow()} before it, or the queued waiters sleep through the wait.
  */
 final class PoolLock extends ReentrantLock {
 
@@ -48,34 +51,29 @@ final class PoolLock extends ReentrantLock {
 
     @Override
     public void unlock() {
-        if (toWake == null || getHoldCount() != 1) {
+        Waiter w = toWake;
+        if (w == null || getHoldCount() != 1) {
             super.unlock();
             return;
         }
-        // take the queue apart under the lock: a waiter may be queued again as soon as it is released
-        Thread first = null;
-        Thread[] rest = null;
-        int n = 0;
-        for (Waiter w = toWake, next; w != null; w = next) {
-            next = w.wakeNext;
-            w.wakeNext = null;
-            w.wakeQueued = false;
-            if (first == null) {
-                first = w.thread;
-            } else {
-                if (rest == null) {
-                    rest = new Thread[4]; // several at a time: a connect intake, a close
-                } else if (n == rest.length) {
-                    rest = Arrays.copyOf(rest, n * 2);
-                }
-                rest[n++] = w.thread;
-            }
-        }
+        // The first waiter is woken after the release, the only one in the common case. Any others
+        // (a connect intake, a close) are woken before it, still under the lock: that needs no
+        // array to carry their threads past the release, so nothing is allocated here, and nothing
+        // can fail between taking the queue apart and releasing the lock.
+        Thread first = w.thread;
         toWake = null;
-        super.unlock();
-        LockSupport.unpark(first);
-        for (int i = 0; i < n; i++) {
-            LockSupport.unpark(rest[i]);
+        try {
+            for (Waiter next; w != null; w = next) {
+                next = w.wakeNext;
+                w.wakeNext = null;
+                w.wakeQueued = false;
+                if (w.thread != first) {
+                    LockSupport.unpark(w.thread);
+                }
+            }
+        } finally {
+            super.unlock();
         }
+        LockSupport.unpark(first);
     }
 }
