@@ -13,9 +13,8 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * User code the pool calls (connection factory, health check, metrics tracker) failing with a
@@ -46,17 +45,8 @@ class CallbackFailureTest extends EchoBackendTest {
         }
     }
 
-    private PoolLog log;
-
-    @BeforeEach
-    void captureLogs() {
-        log = PoolLog.capture();
-    }
-
-    @AfterEach
-    void stopCapturing() {
-        log.close();
-    }
+    @RegisterExtension
+    final PoolLog log = new PoolLog();
 
     /** Log records that carry, or name, a throwable the test made user code throw. */
     private long recordsOf(Class<? extends Throwable> type) {
