@@ -3,6 +3,7 @@ package dev.connpool;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.connpool.testkit.BrokenFactory;
 import dev.connpool.testkit.AsyncGet;
 import dev.connpool.testkit.Await;
 import dev.connpool.testkit.Certificates;
@@ -234,13 +235,7 @@ class ConnectBackoffTest {
     }
 
     private void throwingFactoryIsBackedOff(Supplier<Throwable> toThrow) throws Exception {
-        factory.switchTo(() -> {
-            Throwable t = toThrow.get();
-            if (t instanceof Error) {
-                throw (Error) t;
-            }
-            throw (RuntimeException) t;
-        });
+        factory.switchTo(new BrokenFactory(liveTcp(), toThrow, true));
         Class<? extends Throwable> type = toThrow.get().getClass();
         try (ConnPool pool = ConnPool.create("throwing", ConnPoolConfig.builder().maxSize(2).build(), factory)) {
             assertThatThrownBy(() -> pool.get(BOUND)).isInstanceOf(ConnectFailedException.class).hasCauseInstanceOf(type);

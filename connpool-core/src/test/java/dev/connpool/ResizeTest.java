@@ -5,6 +5,7 @@ import java.util.function.Supplier;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
+import dev.connpool.testkit.BrokenFactory;
 import dev.connpool.testkit.AsyncGet;
 import dev.connpool.testkit.Await;
 import dev.connpool.testkit.CountingServer;
@@ -244,27 +245,16 @@ class ResizeTest extends EchoBackendTest {
     }
 
     private void factoryThrowingOnGrowthLosesNoRoom(Supplier<Throwable> toThrow) throws Exception {
-        AtomicBoolean broken = new AtomicBoolean();
-        ConnectionFactory real = tcp();
-        ConnectionFactory factory = () -> {
-            if (broken.get()) {
-                Throwable t = toThrow.get();
-                if (t instanceof Error) {
-                    throw (Error) t;
-                }
-                throw (RuntimeException) t;
-            }
-            return real.create();
-        };
+        BrokenFactory factory = new BrokenFactory(tcp(), toThrow, false);
         try (ConnPool pool = ConnPool.create("grow-fails", ConnPoolConfig.builder().maxSize(1)
                 .maxConnectBackoff(Duration.ZERO).build(), factory)) {
             PooledConnection held = pool.get(BOUND);
             AsyncGet waiter = AsyncGet.start(pool, Duration.ofSeconds(20));
             Await.until(() -> pool.stats().waiters() == 1, BOUND, () -> "waiting: " + pool.stats());
-            broken.set(true);
+            factory.broken(true);
             pool.resize(0, 3);
             assertThat(waiter.outcome(BOUND)).isInstanceOf(ConnectFailedException.class);
-            broken.set(false);
+            factory.broken(false);
             held.close();
             Echo.assertFullyUsable(pool); // the three rooms, none lost to the failed connects
             assertThat(pool.stats().connecting()).isZero();
