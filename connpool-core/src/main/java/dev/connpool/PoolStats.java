@@ -6,7 +6,8 @@ import java.time.Duration;
  * A snapshot of a pool's state and counters, taken by {@link ConnPool#stats()}.
  *
  * <p>Every snapshot satisfies {@code 0 <= active}, {@code 0 <= available},
- * {@code active + available <= size <= maxSize}. Counters only grow; they are never reset, not
+ * {@code active + available <= size <= maxSize} (after {@link ConnPool#resize} to a smaller
+ * {@code maxSize}: the larger one, until the excess connections in use have come back). Counters only grow; they are never reset, not
  * even by {@link ConnPool#close()}, and the close reasons add up:
  * {@code idleClosed + lifetimeClosed + pingFailed + unusableClosed + shutdownClosed == created - size}.
  *
@@ -14,7 +15,7 @@ import java.time.Duration;
  * @param active connections lent out now (or being checked by the evictor)
  * @param available idle connections ready to be lent
  * @param waiters callers waiting in {@code get} now
- * @param connecting connects in progress now
+ * @param connecting connects in progress now (a connect waiting out the connect backoff included)
  * @param requests calls to {@code get} so far (the ones in progress included)
  * @param successes calls to {@code get} that returned a connection
  * @param timeouts calls to {@code get} that failed with {@link AcquireTimeoutException}
@@ -30,6 +31,9 @@ import java.time.Duration;
  * @param waitTime the total time those calls spent in {@code get}
  * @param healthChecksSkipped gets that lent an idle connection without running the health check,
  *        because it had been idle less than {@link ConnPoolConfig#healthCheckAfterIdle()}
+ * @param leaksSuspected leases reported by leak detection so far: held longer than
+ *        {@link ConnPoolConfig#leakDetectionThreshold()}, each counted once (whether or not it came
+ *        back later)
  */
 public record PoolStats(
         int size,
@@ -49,7 +53,8 @@ public record PoolStats(
         long shutdownClosed,
         long waitCount,
         Duration waitTime,
-        long healthChecksSkipped) {
+        long healthChecksSkipped,
+        long leaksSuspected) {
 
     /**
      * Connections closed for a reason.
@@ -91,6 +96,6 @@ public record PoolStats(
                 + ", closed[idle=" + idleClosed + ", lifetime=" + lifetimeClosed + ", health=" + pingFailed
                 + ", unusable=" + unusableClosed + ", shutdown=" + shutdownClosed + "]"
                 + ", waitCount=" + waitCount + ", waitTime=" + waitTime.toMillis() + "ms"
-                + ", healthChecksSkipped=" + healthChecksSkipped;
+                + ", healthChecksSkipped=" + healthChecksSkipped + ", leaksSuspected=" + leaksSuspected;
     }
 }

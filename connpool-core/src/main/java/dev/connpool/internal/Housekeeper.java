@@ -4,7 +4,7 @@ import dev.connpool.CloseReason;
 import dev.connpool.HealthCheckSkippedException;
 
 /**
- * The pool's periodic work, run by the {@link Evictor}'s thread: check idle connections oldest
+ * The pool's periodic work, run by the {@link HousekeepingThread}: check idle connections oldest
  * first, close the expired, the idle-too-long (never below {@code minSize}) and the unhealthy, then
  * refill to {@code minSize}. Also the operator's {@code evictIdle()}.
  *
@@ -93,6 +93,22 @@ final class Housekeeper {
      * @return how many were closed
      */
     int evictIdle() {
+        return closeIdle(false);
+    }
+
+    /**
+     * Retires every connection: idle ones closed now, lent ones when they come back, connects in
+     * flight when they end; all counted as {@link CloseReason#LIFETIME}. Each retirement refills
+     * towards minSize ({@link Capacity#retireLocked}).
+     *
+     * @return how many idle connections were closed now
+     */
+    int softEvictAll() {
+        return closeIdle(true);
+    }
+
+    /** Takes the idle connections out (after retiring every connection, if asked), closes them, refills. */
+    private int closeIdle(boolean retireAll) {
         Bag bag = pool.bag;
         Slot[] idle;
         bag.lock.lock();
@@ -100,14 +116,11 @@ final class Housekeeper {
             if (bag.closed) {
                 return 0;
             }
-            idle = bag.stack.removeAllAvailable();
-            pool.capacity.dying += idle.length;
+            idle = retireAll ? pool.capacity.retireAllLocked() : pool.capacity.takeIdleLocked();
         } finally {
             bag.lock.unlock();
         }
-        for (Slot s : idle) {
-            pool.closer.closeAndRetire(s, CloseReason.IDLE);
-        }
+        pool.closer.closeAndRetireAll(idle, retireAll ? CloseReason.LIFETIME : CloseReason.IDLE);
         refill();
         return idle.length;
     }

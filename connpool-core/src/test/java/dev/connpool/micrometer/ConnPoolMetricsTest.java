@@ -42,7 +42,8 @@ class ConnPoolMetricsTest {
                     "connpool.connections.idle", "connpool.connections.pending", "connpool.connections.max",
                     "connpool.connections.min", "connpool.connections.acquire", "connpool.connections.usage",
                     "connpool.connections.creation", "connpool.connections.timeout",
-                    "connpool.connections.created", "connpool.connections.closed");
+                    "connpool.connections.created", "connpool.connections.closed", "connpool.connections.leaked",
+                    "connpool.connections.health.skipped");
             assertThat(registry.getMeters()).allMatch(m -> "orders".equals(m.getId().getTag("pool"))
                     && "test".equals(m.getId().getTag("app")));
             assertThat(registry.find("connpool.connections.closed").functionCounters()).hasSize(5)
@@ -97,6 +98,28 @@ class ConnPoolMetricsTest {
             pool.close();
             assertThat(registry.get("connpool.connections.closed").tag("reason", "shutdown").functionCounter()
                     .count()).isGreaterThanOrEqualTo(1);
+        }
+    }
+
+    @Test
+    void theOperationsMetersFollowLeaksSkippedChecksAndResizes() throws Exception {
+        MeterRegistry registry = new SimpleMeterRegistry();
+        try (TestServer server = TestServer.echo();
+             ConnPool pool = ConnPool.create("ops", ConnPoolConfig.builder().maxSize(2).evictInterval(Duration.ZERO)
+                     .healthCheckAfterIdle(Duration.ofSeconds(10)).leakDetectionThreshold(Duration.ofMillis(50))
+                     .build(), ConnectionFactory.tcp(server.host(), server.port(), Duration.ofSeconds(5)));
+             ConnPoolMetrics metrics = new ConnPoolMetrics(pool)) {
+            metrics.bindTo(registry);
+            pool.get().close();
+            pool.get().close(); // idle for less than 10 s: its check is skipped
+            assertThat(registry.get("connpool.connections.health.skipped").functionCounter().count()).isEqualTo(1);
+            try (PooledConnection held = pool.get()) {
+                Await.until(() -> registry.get("connpool.connections.leaked").functionCounter().count() == 1,
+                        Duration.ofSeconds(5), "the held lease counted as leaked");
+            }
+            pool.resize(1, 3);
+            assertThat(gauge(registry, "connpool.connections.max")).isEqualTo(3);
+            assertThat(gauge(registry, "connpool.connections.min")).isEqualTo(1);
         }
     }
 
