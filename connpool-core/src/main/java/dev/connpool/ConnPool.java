@@ -84,7 +84,8 @@ public final class ConnPool implements AutoCloseable {
     /**
      * The pool's settings.
      *
-     * @return the configuration given to {@link #create}
+     * @return the configuration given to {@link #create}, with the sizes of the latest
+     *         {@link #resize(int, int)}
      */
     public ConnPoolConfig config() {
         return engine.config();
@@ -156,6 +157,68 @@ public final class ConnPool implements AutoCloseable {
      */
     public int evictIdle() {
         return engine.evictIdle();
+    }
+
+    /**
+     * Retires every connection the pool has open, for a credential, DNS or certificate rotation or
+     * a backend failover: idle connections are closed now, connections in use are closed when they
+     * are returned (never lent again), and the pool opens new ones in the background up to
+     * {@code minSize}, and on demand beyond. Connects in progress when this is called are not
+     * retired: they started after whatever changed. Every connection it closes is counted as
+     * {@link CloseReason#LIFETIME}: soft eviction ends each connection's lifetime now. On a closed
+     * pool it does nothing.
+     *
+     * @return how many idle connections were closed now
+     */
+    public int softEvictAll() {
+        return engine.softEvictAll();
+    }
+
+    /**
+     * Suspends the pool, for a failover or a checkpoint: from now on {@code get} lends nothing and
+     * waits, until {@link #resume()} or its own deadline ({@link AcquireTimeoutException}); an
+     * interrupt, {@link #close()} and {@code maxWaiters} end or refuse its wait as usual. No connect
+     * starts while suspended, the background refill to {@code minSize} included (connects already
+     * in progress finish, and their connections become idle). Connections in use can be returned as
+     * usual, and the evictor keeps checking idle ones. Idempotent; on a closed pool it only records
+     * the state ({@code get} fails with {@link PoolClosedException} either way).
+     */
+    public void suspend() {
+        engine.suspend();
+    }
+
+    /**
+     * Resumes a suspended pool: waiting callers are served (or connect) at once, and the pool refills
+     * to {@code minSize}. Idempotent; does nothing to a pool that is not suspended.
+     */
+    public void resume() {
+        engine.resume();
+    }
+
+    /**
+     * Whether the pool is suspended.
+     *
+     * @return true between {@link #suspend()} and {@link #resume()}
+     */
+    public boolean isSuspended() {
+        return engine.isSuspended();
+    }
+
+    /**
+     * Changes the pool's sizes at run time, with the rules of {@link ConnPoolConfig.Builder}. Growing
+     * lets waiting callers connect at once and refills to the new {@code minSize}; shrinking closes
+     * idle connections beyond the new {@code maxSize} now and lent ones beyond it when they are
+     * returned (counted as {@link CloseReason#IDLE}), so once that excess has come back the pool never
+     * has more than the new {@code maxSize} open. The configured {@code increment} is kept, capped at
+     * {@code maxSize} while the pool is smaller than it. {@link #config()} reflects the change at once.
+     * On a closed pool it checks the arguments and does nothing else.
+     *
+     * @param minSize 0..maxSize
+     * @param maxSize at least 1
+     * @throws IllegalArgumentException naming the field that breaks a rule, and the rule
+     */
+    public void resize(int minSize, int maxSize) {
+        engine.resize(minSize, maxSize);
     }
 
     /**

@@ -30,6 +30,8 @@ import java.util.Objects;
  * <tr><td>{@code acquireTimeout}</td><td>30 s</td><td>&gt;= 0</td></tr>
  * <tr><td>{@code maxWaiters}</td><td>unbounded</td><td>&gt;= 0</td></tr>
  * <tr><td>{@code failFast}</td><td>true</td><td></td></tr>
+ * <tr><td>{@code leakDetectionThreshold}</td><td>0 (off)</td><td>&gt;= 0</td></tr>
+ * <tr><td>{@code maxConnectBackoff}</td><td>10 s</td><td>&gt;= 0; 0 = no backoff</td></tr>
  * </table>
  */
 public final class ConnPoolConfig {
@@ -39,6 +41,9 @@ public final class ConnPoolConfig {
 
     /** The default {@link #acquireTimeout()}: 30 seconds. */
     public static final Duration DEFAULT_ACQUIRE_TIMEOUT = Duration.ofSeconds(30);
+
+    /** The default {@link #maxConnectBackoff()}: 10 seconds. */
+    public static final Duration DEFAULT_MAX_CONNECT_BACKOFF = Duration.ofSeconds(10);
 
     /** The default {@link #maxWaiters()}: no limit. */
     public static final int UNBOUNDED_WAITERS = Integer.MAX_VALUE;
@@ -54,6 +59,8 @@ public final class ConnPoolConfig {
     private final Duration acquireTimeout;
     private final int maxWaiters;
     private final boolean failFast;
+    private final Duration leakDetectionThreshold;
+    private final Duration maxConnectBackoff;
 
     private ConnPoolConfig(Builder b) {
         this.minSize = b.minSize;
@@ -67,6 +74,8 @@ public final class ConnPoolConfig {
         this.acquireTimeout = b.acquireTimeout;
         this.maxWaiters = b.maxWaiters;
         this.failFast = b.failFast;
+        this.leakDetectionThreshold = b.leakDetectionThreshold;
+        this.maxConnectBackoff = b.maxConnectBackoff;
     }
 
     /**
@@ -95,7 +104,9 @@ public final class ConnPoolConfig {
                 .evictInterval(evictInterval)
                 .acquireTimeout(acquireTimeout)
                 .maxWaiters(maxWaiters)
-                .failFast(failFast);
+                .failFast(failFast)
+                .leakDetectionThreshold(leakDetectionThreshold)
+                .maxConnectBackoff(maxConnectBackoff);
     }
 
     /**
@@ -210,6 +221,37 @@ public final class ConnPoolConfig {
         return failFast;
     }
 
+    /**
+     * How long a lease may be held before the pool reports it as a suspected leak: once per lease, a
+     * WARNING (logger {@code dev.connpool}) naming the pool, the thread that took it, how long it has
+     * been held and the stack of the {@code get} that took it, counted in
+     * {@link PoolStats#leaksSuspected()}; an INFO follows if that lease is returned later. The pool
+     * looks for such leases about every quarter of the threshold (at least every 50 ms, at most every
+     * 30 s) on the pool's housekeeping thread, which runs for it even when the evictor is disabled,
+     * so a report comes between the threshold and about 1.25 times it. {@link Duration#ZERO}, the default, turns detection off:
+     * no stack is captured and {@code get} costs exactly what it did.
+     *
+     * @return zero (off) or positive
+     */
+    public Duration leakDetectionThreshold() {
+        return leakDetectionThreshold;
+    }
+
+    /**
+     * The longest the pool waits between connects while the backend refuses them. After a failed
+     * connect the next one waits 100 ms, each further failure doubles that up to this value, and a
+     * successful connect resets it. While the pool backs off, a caller that needs a new connection
+     * fails at once with {@link ConnectFailedException} (the last failure as its cause) if no lent
+     * connection could come back to it, else waits for one within its deadline; the background
+     * refill to {@code minSize} waits too. {@link Duration#ZERO} turns backoff off: every caller that
+     * needs a connection dials.
+     *
+     * @return zero (off) or positive; 10 s by default
+     */
+    public Duration maxConnectBackoff() {
+        return maxConnectBackoff;
+    }
+
     @Override
     public String toString() {
         return "ConnPoolConfig[minSize=" + minSize + ", maxSize=" + maxSize + ", increment=" + increment
@@ -217,7 +259,8 @@ public final class ConnPoolConfig {
                 + ", healthCheckAfterIdle=" + healthCheckAfterIdle
                 + ", evictInterval=" + evictInterval + ", acquireTimeout=" + acquireTimeout
                 + ", maxWaiters=" + (maxWaiters == UNBOUNDED_WAITERS ? "unbounded" : maxWaiters)
-                + ", failFast=" + failFast + "]";
+                + ", failFast=" + failFast + ", leakDetectionThreshold=" + leakDetectionThreshold
+                + ", maxConnectBackoff=" + maxConnectBackoff + "]";
     }
 
     /**
@@ -237,6 +280,8 @@ public final class ConnPoolConfig {
         private Duration acquireTimeout = DEFAULT_ACQUIRE_TIMEOUT;
         private int maxWaiters = UNBOUNDED_WAITERS;
         private boolean failFast = true;
+        private Duration leakDetectionThreshold = Duration.ZERO;
+        private Duration maxConnectBackoff = DEFAULT_MAX_CONNECT_BACKOFF;
 
         private Builder() {
         }
@@ -363,6 +408,28 @@ public final class ConnPoolConfig {
         }
 
         /**
+         * Sets {@link ConnPoolConfig#leakDetectionThreshold()}.
+         *
+         * @param leakDetectionThreshold zero (off) or positive
+         * @return this builder
+         */
+        public Builder leakDetectionThreshold(Duration leakDetectionThreshold) {
+            this.leakDetectionThreshold = leakDetectionThreshold;
+            return this;
+        }
+
+        /**
+         * Sets {@link ConnPoolConfig#maxConnectBackoff()}.
+         *
+         * @param maxConnectBackoff zero (no backoff) or positive
+         * @return this builder
+         */
+        public Builder maxConnectBackoff(Duration maxConnectBackoff) {
+            this.maxConnectBackoff = maxConnectBackoff;
+            return this;
+        }
+
+        /**
          * Checks every rule and builds the configuration.
          *
          * @return the configuration
@@ -381,6 +448,8 @@ public final class ConnPoolConfig {
             require(evictInterval != null, "evictInterval", "must not be null (use Duration.ZERO to disable)", null);
             notNegative(acquireTimeout, "acquireTimeout");
             require(maxWaiters >= 0, "maxWaiters", "must be 0 or more", maxWaiters);
+            notNegative(leakDetectionThreshold, "leakDetectionThreshold");
+            notNegative(maxConnectBackoff, "maxConnectBackoff");
             return new ConnPoolConfig(this);
         }
 
@@ -409,13 +478,14 @@ public final class ConnPoolConfig {
                 && maxWaiters == c.maxWaiters && failFast == c.failFast && idleTimeout.equals(c.idleTimeout)
                 && maxLifetime.equals(c.maxLifetime) && healthCheck.equals(c.healthCheck)
                 && healthCheckAfterIdle.equals(c.healthCheckAfterIdle)
-                && evictInterval.equals(c.evictInterval) && acquireTimeout.equals(c.acquireTimeout);
+                && evictInterval.equals(c.evictInterval) && acquireTimeout.equals(c.acquireTimeout)
+                && leakDetectionThreshold.equals(c.leakDetectionThreshold)
+                && maxConnectBackoff.equals(c.maxConnectBackoff);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(minSize, maxSize, increment, idleTimeout, maxLifetime, healthCheck, healthCheckAfterIdle,
-                evictInterval,
-                acquireTimeout, maxWaiters, failFast);
+                evictInterval, acquireTimeout, maxWaiters, failFast, leakDetectionThreshold, maxConnectBackoff);
     }
 }

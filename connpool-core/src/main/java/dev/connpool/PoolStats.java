@@ -30,6 +30,9 @@ import java.time.Duration;
  * @param waitTime the total time those calls spent in {@code get}
  * @param healthChecksSkipped gets that lent an idle connection without running the health check,
  *        because it had been idle less than {@link ConnPoolConfig#healthCheckAfterIdle()}
+ * @param leaksSuspected leases reported by leak detection so far: held longer than
+ *        {@link ConnPoolConfig#leakDetectionThreshold()}, each counted once (whether or not it came
+ *        back later)
  */
 public record PoolStats(
         int size,
@@ -49,7 +52,8 @@ public record PoolStats(
         long shutdownClosed,
         long waitCount,
         Duration waitTime,
-        long healthChecksSkipped) {
+        long healthChecksSkipped,
+        long leaksSuspected) {
 
     /**
      * Connections closed for a reason.
@@ -91,6 +95,6 @@ public record PoolStats(
                 + ", closed[idle=" + idleClosed + ", lifetime=" + lifetimeClosed + ", health=" + pingFailed
                 + ", unusable=" + unusableClosed + ", shutdown=" + shutdownClosed + "]"
                 + ", waitCount=" + waitCount + ", waitTime=" + waitTime.toMillis() + "ms"
-                + ", healthChecksSkipped=" + healthChecksSkipped;
+                + ", healthChecksSkipped=" + healthChecksSkipped + ", leaksSuspected=" + leaksSuspected;
     }
 }

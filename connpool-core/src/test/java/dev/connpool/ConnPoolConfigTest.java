@@ -26,6 +26,8 @@ class ConnPoolConfigTest {
         assertThat(c.acquireTimeout()).isEqualTo(Duration.ofSeconds(30));
         assertThat(c.maxWaiters()).isEqualTo(ConnPoolConfig.UNBOUNDED_WAITERS);
         assertThat(c.failFast()).isTrue();
+        assertThat(c.leakDetectionThreshold()).isZero();
+        assertThat(c.maxConnectBackoff()).isEqualTo(Duration.ofSeconds(10));
         assertThat(c.toBuilder().build()).isEqualTo(c).hasSameHashCodeAs(c);
         assertThat(c.toString()).contains("maxSize=5", "healthCheck=liveness", "maxWaiters=unbounded");
     }
@@ -44,7 +46,13 @@ class ConnPoolConfigTest {
                 rule(b -> b.acquireTimeout(Duration.ofSeconds(-2)), "acquireTimeout must not be negative (was PT-2S)"),
                 rule(b -> b.healthCheck(null), "healthCheck must not be null (use HealthCheck.none())"),
                 rule(b -> b.evictInterval(null), "evictInterval must not be null (use Duration.ZERO to disable)"),
-                rule(b -> b.maxWaiters(-1), "maxWaiters must be 0 or more (was -1)"));
+                rule(b -> b.maxWaiters(-1), "maxWaiters must be 0 or more (was -1)"),
+                rule(b -> b.leakDetectionThreshold(Duration.ofSeconds(-1)),
+                        "leakDetectionThreshold must not be negative (was PT-1S)"),
+                rule(b -> b.leakDetectionThreshold(null), "leakDetectionThreshold must not be null"),
+                rule(b -> b.maxConnectBackoff(Duration.ofMillis(-1)),
+                        "maxConnectBackoff must not be negative (was PT-0.001S)"),
+                rule(b -> b.maxConnectBackoff(null), "maxConnectBackoff must not be null"));
     }
 
     private static Arguments rule(UnaryOperator<ConnPoolConfig.Builder> breakIt, String message) {
@@ -66,6 +74,16 @@ class ConnPoolConfigTest {
                         Duration.ofSeconds(1)))
                 .build();
         assertThat(c.toString()).doesNotContain("s3cret").contains("requestResponse(13 bytes -> \"+OK\", 1000ms)");
+    }
+
+    @Test
+    void theOperationsSettingsTakePartInEqualityAndTheDescription() {
+        ConnPoolConfig c = ConnPoolConfig.builder().maxSize(2).leakDetectionThreshold(Duration.ofSeconds(3))
+                .maxConnectBackoff(Duration.ZERO).build();
+        assertThat(c.toBuilder().build()).isEqualTo(c).hasSameHashCodeAs(c);
+        assertThat(c).isNotEqualTo(c.toBuilder().leakDetectionThreshold(Duration.ZERO).build())
+                .isNotEqualTo(c.toBuilder().maxConnectBackoff(Duration.ofSeconds(1)).build());
+        assertThat(c.toString()).contains("leakDetectionThreshold=PT3S", "maxConnectBackoff=PT0S");
     }
 
     @Test

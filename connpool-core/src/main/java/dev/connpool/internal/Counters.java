@@ -37,6 +37,7 @@ final class Counters {
     long timeouts;
     long waitCount;
     long waitNanos;
+    long leaksSuspected;
 
     // ---- every get that leaves the lock-free fast path ----
     final AtomicLong slowRequests = new AtomicLong();
@@ -81,7 +82,7 @@ final class Counters {
                 timeouts, created, connectFailures, closedBy[CloseReason.IDLE.ordinal()],
                 closedBy[CloseReason.LIFETIME.ordinal()], closedBy[CloseReason.HEALTH.ordinal()],
                 closedBy[CloseReason.UNUSABLE.ordinal()], closedBy[CloseReason.SHUTDOWN.ordinal()],
-                waitCount, Duration.ofNanos(waitNanos), skipped);
+                waitCount, Duration.ofNanos(waitNanos), skipped, leaksSuspected);
     }
 
     // ---- trackers ----

@@ -60,7 +60,11 @@ public final class PoolEngine {
     }
 
     final String name;
-    private final ConnPoolConfig config;
+    /** The settings, replaced by {@link #resize}. */
+    private volatile ConnPoolConfig config;
+    /** The increment as configured, which a resize caps at maxSize but does not forget. */
+    private final int configuredIncrement;
+    private volatile boolean suspended;
     private final long acquireTimeoutNanos;
     /** Whether a lock-free claim can lend without a health check: no check, or a window to skip it. */
     private final boolean quickLends;
@@ -84,6 +88,7 @@ public final class PoolEngine {
     public PoolEngine(String name, ConnPoolConfig config, ConnectionFactory factory) {
         this.name = name;
         this.config = config;
+        this.configuredIncrement = config.increment();
         this.acquireTimeoutNanos = saturatedNanos(config.acquireTimeout());
         long maxLifetimeNanos = saturatedNanos(config.maxLifetime());
         this.counters = new Counters(name);
@@ -243,6 +248,48 @@ public final class PoolEngine {
      */
     public int evictIdle() {
         return housekeeper.evictIdle();
+    }
+
+    /**
+     * Retires every open connection: idle ones closed now, lent ones on return; then refills.
+     *
+     * @return how many idle connections were closed now
+     */
+    public int softEvictAll() {
+        return housekeeper.evictIdle();
+    }
+
+    /** Stops lending and connecting until {@link #resume()}. */
+    public void suspend() {
+        suspended = true;
+    }
+
+    /** Lends and connects again. */
+    public void resume() {
+        suspended = false;
+    }
+
+    /**
+     * Whether the pool is suspended.
+     *
+     * @return true between suspend and resume
+     */
+    public boolean isSuspended() {
+        return suspended;
+    }
+
+    /**
+     * Changes the sizes, with the builder's rules.
+     *
+     * @param minSize the new minimum
+     * @param maxSize the new maximum
+     */
+    public void resize(int minSize, int maxSize) {
+        ConnPoolConfig next = config.toBuilder().minSize(minSize).maxSize(maxSize)
+                .increment(Math.min(configuredIncrement, Math.max(maxSize, 1))).build();
+        if (!bag.closed) {
+            config = next;
+        }
     }
 
     /**
