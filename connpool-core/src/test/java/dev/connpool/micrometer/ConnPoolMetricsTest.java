@@ -42,7 +42,8 @@ class ConnPoolMetricsTest {
                     "connpool.connections.idle", "connpool.connections.pending", "connpool.connections.max",
                     "connpool.connections.min", "connpool.connections.acquire", "connpool.connections.usage",
                     "connpool.connections.creation", "connpool.connections.timeout",
-                    "connpool.connections.created", "connpool.connections.closed");
+                    "connpool.connections.created", "connpool.connections.closed", "connpool.connections.leaked",
+                    "connpool.connections.health.skipped");
             assertThat(registry.getMeters()).allMatch(m -> "orders".equals(m.getId().getTag("pool"))
                     && "test".equals(m.getId().getTag("app")));
             assertThat(registry.find("connpool.connections.closed").functionCounters()).hasSize(5)
@@ -97,6 +98,31 @@ class ConnPoolMetricsTest {
             pool.close();
             assertThat(registry.get("connpool.connections.closed").tag("reason", "shutdown").functionCounter()
                     .count()).isGreaterThanOrEqualTo(1);
+        }
+    }
+
+    @Test
+    void countsSkippedHealthChecksAndSuspectedLeaksAsThePoolsStatisticsDo() throws Exception {
+        MeterRegistry registry = new SimpleMeterRegistry();
+        try (TestServer server = TestServer.echo();
+             ConnPool pool = ConnPool.create("orders", ConnPoolConfig.builder().minSize(1).maxSize(2)
+                     .healthCheckAfterIdle(Duration.ofMinutes(1)).leakDetectionThreshold(Duration.ofMillis(100))
+                     .evictInterval(Duration.ZERO).build(),
+                     ConnectionFactory.tcp(server.host(), server.port(), Duration.ofSeconds(5)));
+             ConnPoolMetrics metrics = new ConnPoolMetrics(pool)) {
+            metrics.bindTo(registry);
+            // returned moments ago: lent again without a check
+            pool.get().close();
+            pool.get().close();
+            assertThat(pool.stats().healthChecksSkipped()).isPositive();
+            assertThat(registry.get("connpool.connections.health.skipped").functionCounter().count())
+                    .isEqualTo(pool.stats().healthChecksSkipped());
+
+            try (PooledConnection held = pool.get()) {
+                Await.until(() -> registry.get("connpool.connections.leaked").functionCounter().count() == 1,
+                        Duration.ofSeconds(10), () -> "one suspected leak counted; stats " + pool.stats());
+            }
+            assertThat(pool.stats().leaksSuspected()).isEqualTo(1);
         }
     }
 
