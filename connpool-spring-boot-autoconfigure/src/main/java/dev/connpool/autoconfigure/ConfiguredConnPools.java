@@ -178,6 +178,19 @@ final class ConfiguredConnPools implements DisposableBean {
     }
 
     /**
+     * A pool's grace period for connections in use.
+     *
+     * @param name the pool's name
+     * @return its {@code shutdown-grace} if it was made here, else the default one
+     */
+    Duration grace(String name) {
+        synchronized (made) {
+            Made m = made.get(name);
+            return m != null ? m.grace : PoolSettings.DEFAULT_SHUTDOWN_GRACE;
+        }
+    }
+
+    /**
      * Where each pool made here connects to.
      *
      * @return pool name to {@code tcp://host:port} or {@code tls://host:port}, for pools that kept
