@@ -22,9 +22,10 @@ import org.springframework.web.filter.OncePerRequestFilter;
  *   <li>the {@code Host} header names a loopback host ({@code localhost}, {@code 127.x.x.x},
  *       {@code [::1]}): a page of another site whose name was made to resolve to 127.0.0.1 (DNS
  *       rebinding) sends its own name;</li>
- *   <li>the {@code Origin} header, which browsers send with such requests, if there is one, is this
- *       very host and port: a page of another site open in a browser on this machine (a cross-site
- *       form or {@code fetch} to {@code http://127.0.0.1:8080}) is refused.</li>
+ *   <li>the {@code Origin} header, which browsers send with such requests, if there is one, is a
+ *       loopback host on the port the request was sent to: a page of this app. A page of another
+ *       site open in a browser on this machine (a cross-site form or {@code fetch} to
+ *       {@code http://127.0.0.1:8080}) is refused.</li>
  * </ul>
  * The actuator's write operations (evict, soft evict, suspend, resume, resize a pool), the admin
  * server's API (register, deregister) and the Redis proxy's commands are all such requests. Reads are
@@ -73,10 +74,30 @@ public final class LocalWritesOnly extends OncePerRequestFilter {
         if (hostName == null || !loopbackName(hostName)) {
             return "the Host header " + (host == null ? "is missing" : "'" + host + "' is not a loopback name");
         }
-        if (origin != null && !origin.equalsIgnoreCase("http://" + host) && !origin.equalsIgnoreCase("https://" + host)) {
+        if (origin != null && !sameMachineSamePort(origin, host)) {
             return "the request comes from the web page of another origin (" + origin + ")";
         }
         return null;
+    }
+
+    /**
+     * Whether a browser's {@code Origin} is a page of this app: a loopback host (the admin server's
+     * proxy may reach the app as {@code localhost} while the page is {@code 127.0.0.1}) on the port the
+     * request was sent to.
+     */
+    private static boolean sameMachineSamePort(String origin, String host) {
+        URI page;
+        try {
+            page = URI.create(origin.trim());
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+        URI target = URI.create("http://" + host.trim() + "/");
+        return page.getHost() != null && loopbackName(page.getHost()) && port(page) == port(target);
+    }
+
+    private static int port(URI uri) {
+        return uri.getPort() >= 0 ? uri.getPort() : "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
     }
 
     private static boolean loopbackAddress(String address) {

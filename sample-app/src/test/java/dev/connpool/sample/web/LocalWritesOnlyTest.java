@@ -110,5 +110,9 @@ class LocalWritesOnlyTest {
         assertThat(LocalWritesOnly.refusal("127.0.0.1", null, null)).contains("Host header is missing");
         assertThat(LocalWritesOnly.refusal("127.0.0.1", "127.0.0.1:8080", "null")).contains("another origin");
         assertThat(LocalWritesOnly.refusal("0:0:0:0:0:0:0:1", "[::1]:8080", "http://[::1]:8080")).isNull();
+        // the admin server's proxy reaches the app as localhost, for a page opened as 127.0.0.1
+        assertThat(LocalWritesOnly.refusal("127.0.0.1", "localhost:8080", "http://127.0.0.1:8080")).isNull();
+        // another local app's page, on another port
+        assertThat(LocalWritesOnly.refusal("127.0.0.1", "127.0.0.1:8080", "http://127.0.0.1:3000")).contains("another origin");
     }
 }
