@@ -186,7 +186,7 @@ public class ConnPoolsEndpoint {
      * Connections in use are not touched. The write operation with an empty body.
      *
      * @param name the pool's name
-     * @return how many connections were closed, or null if there is no pool of that name
+     * @return the outcome, with how many connections were closed, or null if there is no pool of that name
      */
     public @Nullable PoolOperationDescriptor evictIdle(String name) {
         return operate(name, null, null, null);
