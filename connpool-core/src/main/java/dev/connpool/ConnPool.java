@@ -162,11 +162,11 @@ public final class ConnPool implements AutoCloseable {
     /**
      * Retires every connection the pool has open, for a credential, DNS or certificate rotation or
      * a backend failover: idle connections are closed now, connections in use are closed when they
-     * are returned (never lent again), and the pool opens new ones in the background up to
-     * {@code minSize}, and on demand beyond. Connects in progress when this is called are not
-     * retired: they started after whatever changed. Every connection it closes is counted as
-     * {@link CloseReason#LIFETIME}: soft eviction ends each connection's lifetime now. On a closed
-     * pool it does nothing.
+     * are returned (never lent again), and connections whose connect was in progress are closed as
+     * soon as it ends (they may have used what was rotated; a caller waiting for one gets a new
+     * connect). The pool opens new connections in the background up to {@code minSize}, and on
+     * demand beyond. Every connection it closes is counted as {@link CloseReason#LIFETIME}: soft
+     * eviction ends each connection's lifetime now. On a closed pool it does nothing.
      *
      * @return how many idle connections were closed now
      */

@@ -1,8 +1,13 @@
 package dev.connpool;
 
+import java.time.Duration;
+
 /**
  * Thrown by {@link ConnPool#get()} when the pool had to open a connection for the caller and the
- * {@link ConnectionFactory} failed. The factory's exception is the {@linkplain #getCause() cause}.
+ * {@link ConnectionFactory} failed, or when the caller needed a new connection while the pool backs
+ * off after failed connects ({@link ConnPoolConfig#maxConnectBackoff()}) and no connection in use
+ * could come back to it. The factory's exception (the latest one, in the second case) is the
+ * {@linkplain #getCause() cause}.
  */
 public class ConnectFailedException extends ConnPoolException {
 
@@ -16,5 +21,18 @@ public class ConnectFailedException extends ConnPoolException {
      */
     public ConnectFailedException(String poolName, Throwable cause) {
         super("connection pool '" + poolName + "': could not open a connection: " + cause, cause);
+    }
+
+    /**
+     * Creates the exception for a caller refused while the pool backs off after failed connects.
+     *
+     * @param poolName the pool's name
+     * @param cause what the connection factory threw the latest time
+     * @param retryIn how long until the pool tries to connect again (zero if it is trying now)
+     */
+    public ConnectFailedException(String poolName, Throwable cause, Duration retryIn) {
+        super("connection pool '" + poolName + "': not connecting for another " + retryIn.toMillis()
+                + " ms after failed connects (connect backoff), and no connection in use could come back;"
+                + " the latest failure: " + cause, cause);
     }
 }

@@ -6,7 +6,8 @@ import java.time.Duration;
  * A snapshot of a pool's state and counters, taken by {@link ConnPool#stats()}.
  *
  * <p>Every snapshot satisfies {@code 0 <= active}, {@code 0 <= available},
- * {@code active + available <= size <= maxSize}. Counters only grow; they are never reset, not
+ * {@code active + available <= size <= maxSize} (after {@link ConnPool#resize} to a smaller
+ * {@code maxSize}: the larger one, until the excess connections in use have come back). Counters only grow; they are never reset, not
  * even by {@link ConnPool#close()}, and the close reasons add up:
  * {@code idleClosed + lifetimeClosed + pingFailed + unusableClosed + shutdownClosed == created - size}.
  *
@@ -14,7 +15,7 @@ import java.time.Duration;
  * @param active connections lent out now (or being checked by the evictor)
  * @param available idle connections ready to be lent
  * @param waiters callers waiting in {@code get} now
- * @param connecting connects in progress now
+ * @param connecting connects in progress now (a connect waiting out the connect backoff included)
  * @param requests calls to {@code get} so far (the ones in progress included)
  * @param successes calls to {@code get} that returned a connection
  * @param timeouts calls to {@code get} that failed with {@link AcquireTimeoutException}

@@ -7,17 +7,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.connpool.testkit.Await;
 import dev.connpool.testkit.Echo;
 import dev.connpool.testkit.EchoBackendTest;
+import dev.connpool.testkit.PoolLog;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -27,8 +22,7 @@ import org.junit.jupiter.api.Test;
  * {@link RuntimeException} or an {@link Error}: a lease is never broken and a connection or its
  * room never lost. A throwing tracker is isolated and logged once.
  *
- * <p>Log records are read from {@code java.util.logging} under {@code dev.connpool}, where the
- * pool's {@link System.Logger} lands with no other logging provider on the class path.
+ * <p>Log records are read with {@link PoolLog}.
  */
 class CallbackFailureTest extends EchoBackendTest {
 
@@ -52,41 +46,21 @@ class CallbackFailureTest extends EchoBackendTest {
         }
     }
 
-    private final List<LogRecord> records = new CopyOnWriteArrayList<>();
-    private final Logger poolLogger = Logger.getLogger("dev.connpool");
-    private Level levelBefore;
-    private final Handler capture = new Handler() {
-        @Override
-        public void publish(LogRecord record) {
-            records.add(record);
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-    };
+    private PoolLog log;
 
     @BeforeEach
     void captureLogs() {
-        levelBefore = poolLogger.getLevel();
-        poolLogger.setLevel(Level.ALL);
-        capture.setLevel(Level.ALL);
-        poolLogger.addHandler(capture);
+        log = PoolLog.capture();
     }
 
     @AfterEach
     void stopCapturing() {
-        poolLogger.removeHandler(capture);
-        poolLogger.setLevel(levelBefore);
+        log.close();
     }
 
     /** Log records that carry, or name, a throwable the test made user code throw. */
     private long recordsOf(Class<? extends Throwable> type) {
-        return records.stream().filter(r -> type.isInstance(r.getThrown())
+        return log.records().stream().filter(r -> type.isInstance(r.getThrown())
                 || (r.getMessage() != null && r.getMessage().contains("thrown on purpose"))).count();
     }
 
@@ -193,7 +167,7 @@ class CallbackFailureTest extends EchoBackendTest {
                 Echo.roundTrip(c);
             }
             assertThat(recordsOf(type)).as("log records of the tracker's failure (called %s times): %s", calls,
-                    records.stream().map(LogRecord::getMessage).toList()).isEqualTo(1);
+                    log.messages()).isEqualTo(1);
         }
         server.awaitOpen(0, BOUND);
     }

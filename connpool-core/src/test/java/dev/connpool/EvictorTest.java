@@ -52,7 +52,7 @@ class EvictorTest extends EchoBackendTest {
         CountDownLatch evictorInCheck = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         HealthCheck slowOnEvictor = socket -> {
-            if (Thread.currentThread().getName().endsWith("-evictor")) {
+            if (Thread.currentThread().getName().endsWith("-housekeeper")) {
                 evictorInCheck.countDown();
                 try {
                     release.await(10, TimeUnit.SECONDS);
@@ -78,8 +78,8 @@ class EvictorTest extends EchoBackendTest {
     void closeStopsAndJoinsTheEvictor() throws Exception {
         ConnPool pool = ConnPool.create("evictor-join", ConnPoolConfig.builder().maxSize(1).minSize(1)
                 .evictInterval(Duration.ofMillis(10)).build(), tcp());
-        Await.until(() -> NoPoolThreads.poolThreads().contains("connpool-evictor-join-evictor"),
-                Duration.ofSeconds(5), "evictor thread running");
+        Await.until(() -> NoPoolThreads.poolThreads().contains("connpool-evictor-join-housekeeper"),
+                Duration.ofSeconds(5), "housekeeping thread running");
         pool.close();
         assertThat(NoPoolThreads.poolThreads()).doesNotContain("evictor-join");
     }

@@ -24,13 +24,16 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** DESIGN §5: one test per invariant, each able to fail if the invariant broke. */
 @Timeout(60)
 @ExtendWith(NoPoolThreads.class)
 class InvariantsTest {
 
-    private static ConnectionFactory lingering(int port) {
+    /** A factory whose sockets close with linger, for exact counts on a {@link CountingServer}. */
+    static ConnectionFactory lingering(int port) {
         ConnectionFactory tcp = ConnectionFactory.tcp("127.0.0.1", port, Duration.ofSeconds(5));
         return () -> CountingServer.lingering(tcp.create());
     }
@@ -291,19 +294,25 @@ class InvariantsTest {
         }
     }
 
-    @Test
-    void failedConnectsFreeTheirRoomAndThePoolRefillsAfterTheOutage() throws Exception {
+    @ParameterizedTest(name = "maxConnectBackoff {0} ms")
+    @ValueSource(ints = {0, 10_000})
+    void failedConnectsFreeTheirRoomAndThePoolRefillsAfterTheOutage(int backoffMillis) throws Exception {
         TestServer server = TestServer.echo();
         int port = server.port();
         try (ConnPool pool = ConnPool.create("outage", ConnPoolConfig.builder().minSize(1).maxSize(4)
-                .evictInterval(Duration.ofMillis(20)).build(),
+                .evictInterval(Duration.ofMillis(20)).maxConnectBackoff(Duration.ofMillis(backoffMillis)).build(),
                 ConnectionFactory.tcp("127.0.0.1", port, Duration.ofSeconds(2)))) {
             server.close();
-            // during the outage every get fails fast, many times over more than maxSize
+            // during the outage every get fails fast, many times over more than maxSize: without
+            // backoff each one after a failed connect of its own, with it refused at once
             for (int i = 0; i < 20; i++) {
-                assertThatThrownBy(() -> pool.get(Duration.ofSeconds(5))).isInstanceOf(IOException.class);
+                assertThatThrownBy(() -> pool.get(Duration.ofSeconds(5))).isInstanceOf(ConnectFailedException.class);
             }
-            assertThat(pool.stats().connectFailures()).isGreaterThanOrEqualTo(20);
+            if (backoffMillis == 0) {
+                assertThat(pool.stats().connectFailures()).isGreaterThanOrEqualTo(20);
+            } else {
+                assertThat(pool.stats().connectFailures()).isBetween(1L, 5L);
+            }
             assertThat(pool.stats().connecting()).isLessThanOrEqualTo(1);
             server = TestServer.start(TestServer.Mode.ECHO, port, null);
             TestServer up = server;

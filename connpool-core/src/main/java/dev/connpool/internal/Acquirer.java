@@ -101,7 +101,8 @@ final class Acquirer {
                         if (s != null) {
                             seq = Slot.seqOf(s.state());
                         } else {
-                            if (!requeue && blockedWaitersLocked() >= maxWaiters && !pool.capacity.canConnectLocked()) {
+                            if (!requeue && blockedWaitersLocked() >= maxWaiters
+                                    && !pool.capacity.answersWithoutReturnLocked()) {
                                 throw new TooManyWaitersException(pool.name, maxWaiters);
                             }
                             if (!requeue) {
@@ -277,6 +278,11 @@ final class Acquirer {
     private IOException failure(Object outcome) {
         if (outcome == Waiter.CLOSED) {
             return new PoolClosedException(pool.name);
+        }
+        if (outcome instanceof Backoff.Refusal) {
+            Backoff.Refusal r = (Backoff.Refusal) outcome;
+            return new ConnectFailedException(pool.name, r.cause,
+                    Duration.ofNanos(Math.max(0, r.retryAt - System.nanoTime())));
         }
         return new ConnectFailedException(pool.name, (Throwable) outcome);
     }

@@ -66,6 +66,11 @@ final class Bag {
     volatile boolean handOff;
     /** Closing has begun: nothing is lent any more; written under the lock. */
     volatile boolean closed;
+    /**
+     * Suspended by the operator: nothing is claimed nor handed to waiters (who wait), no connect
+     * starts; returns are taken back as usual. Written under the lock.
+     */
+    volatile boolean suspended;
 
     /**
      * The slot this thread returned last. Weakly held: the map of a thread that outlives the pool
@@ -90,7 +95,7 @@ final class Bag {
      * @return the slot, held by the caller ({@link Slot#GHOST}), or null to take the slow path
      */
     Slot claimFast() {
-        if (handOff) {
+        if (handOff || suspended) {
             return null;
         }
         WeakReference<Slot> ref = hint.get();
@@ -118,9 +123,10 @@ final class Bag {
             if (remember) {
                 remember(s);
             }
-            if (waiterCount != 0 || closed) {
-                // a waiter queued, or close() drained the stack, between our check and our CAS
-                recheck();
+            if (waiterCount != 0 || closed || s.retiring || pool.capacity.overSize) {
+                // a waiter queued, close() drained the stack, a soft eviction or a resize happened,
+                // between our check and our CAS (or before: the slot may have to go)
+                recheck(s, seq);
             }
             return;
         }
@@ -135,19 +141,47 @@ final class Bag {
         }
     }
 
-    private void recheck() {
+    private void recheck(Slot s, long seq) {
         Slot[] toClose = null;
+        CloseReason retire = null;
         lock.lock();
         try {
             if (closed) {
                 toClose = drainAvailableLocked();
             } else {
+                retire = unwantedLocked(s);
+                if (retire != null) {
+                    // still available as we left it? then it goes; if someone claimed it, they see to it
+                    if (s.cas(Slot.state(seq, Slot.AVAILABLE), Slot.state(seq, Slot.REMOVED))) {
+                        stack.remove(s);
+                        pool.capacity.dying++;
+                    } else {
+                        retire = null;
+                    }
+                }
                 serveWaitersLocked();
             }
         } finally {
             lock.unlock();
         }
         pool.closer.closeAll(toClose);
+        if (retire != null) {
+            pool.closer.closeAndRetire(s, retire);
+        }
+    }
+
+    /**
+     * Why a connection that comes back must be closed rather than kept, or null to keep it: a soft
+     * eviction retired it (its lifetime ended), or the pool is larger than a resize allows.
+     */
+    private CloseReason unwantedLocked(Slot s) {
+        if (s.retiring) {
+            return CloseReason.LIFETIME;
+        }
+        if (pool.capacity.overSize && pool.capacity.tooManyLocked()) {
+            return CloseReason.IDLE;
+        }
+        return null;
     }
 
     /**
@@ -157,6 +191,7 @@ final class Bag {
      */
     private boolean slowPutBack(Slot s, long seq) {
         boolean destroy = false;
+        CloseReason retire = null;
         lock.lock();
         try {
             long st = s.state();
@@ -166,6 +201,9 @@ final class Bag {
             }
             if (closed) {
                 destroy = true;
+            } else if ((retire = unwantedLocked(s)) != null) {
+                markRemovedLocked(s, seq);
+                pool.capacity.dying++;
             } else {
                 s.setState(Slot.state(seq, Slot.AVAILABLE));
                 if (bits == Slot.BORROWED) {
@@ -181,6 +219,8 @@ final class Bag {
         }
         if (destroy) {
             pool.closer.destroy(s, seq, CloseReason.SHUTDOWN);
+        } else if (retire != null) {
+            pool.closer.closeAndRetire(s, retire);
         }
         return false;
     }
@@ -191,7 +231,7 @@ final class Bag {
 
     /** Claims the top available slot for a caller under the lock, unless waiters are owed it. */
     Slot claimLocked() {
-        return handOff ? null : stack.claimTop();
+        return handOff || suspended ? null : stack.claimTop();
     }
 
     /** Queues a waiter for the current thread: at the tail, or first in line for a retry. */
@@ -236,6 +276,9 @@ final class Bag {
      * unless the newest waiter is awake to take it.
      */
     void serveWaitersLocked() {
+        if (suspended) {
+            return;
+        }
         Waiter w;
         while ((w = waiters.head()) != null) {
             Waiter to = w;
@@ -262,9 +305,12 @@ final class Bag {
         pool.capacity.connectForWaitersLocked(waiters.head());
     }
 
-    /** Takes in a connection just opened: to its waiter, the oldest waiter, or the stack. */
+    /**
+     * Takes in a connection just opened: to its waiter, the oldest waiter, or the stack (always the
+     * stack while suspended: the waiters wait for the pool to resume).
+     */
     void intakeLocked(Slot s, Waiter target) {
-        Waiter w = target != null ? target : waiters.head();
+        Waiter w = suspended ? null : target != null ? target : waiters.head();
         if (w != null) {
             dequeueLocked(w);
             w.serve(s, 1, true);

@@ -7,22 +7,41 @@ import dev.connpool.ConnectionFactory;
 import java.io.IOException;
 import java.net.Socket;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Room and growth: which connections are open, how many are being opened, and when to open more.
  * Connects run on the {@link Connector}'s threads; this class decides to start them (for waiters,
  * the {@code increment} extras, the refill to {@code minSize}) and takes their results in.
  *
+ * <h2>Connect backoff</h2>
+ * While the {@link Backoff} is active (a connect failed, none succeeded since), no connect starts
+ * but one, the <em>probe</em>: it reserves its room now, waits on its connector thread until the
+ * backoff's retry time, then dials; its success ends the backoff (the pool then connects for every
+ * waiter and refills), its failure doubles the delay. A probe is started only when something needs
+ * a connect: a waiter with room to connect, or the refill to {@code minSize}. A waiter that needs a
+ * connect meanwhile waits for a return if anything could come back to it (a connection open or a
+ * connect dialing), and is refused at once, with the latest failure, if nothing could.
+ *
+ * <h2>Suspension, resizing, soft eviction</h2>
+ * While the pool is suspended no connect starts, the probe's included. A resize changes the sizes
+ * under the lock; connections beyond a smaller {@code maxSize} are closed when idle or returned
+ * ({@link #overSize}), never lent again as long as the pool is too big. A soft eviction starts a new
+ * {@link #generation}: a connect started before it brings a connection that is closed at once.
+ *
  * <h2>Invariants (under the pool's lock)</h2>
  * <ul>
- *   <li>{@code open + connecting <= maxSize}: room is reserved before a connect starts and freed
- *       when it fails, or when the connection's socket has been closed ({@link #retireLocked}), so
- *       a replacement is never opened while the old socket is still open.</li>
+ *   <li>{@code open + connecting <= maxSize}, except after a resize to a smaller {@code maxSize},
+ *       until the excess is closed: room is reserved before a connect starts and freed when it
+ *       fails, or when the connection's socket has been closed ({@link #retireLocked}), so a
+ *       replacement is never opened while the old socket is still open.</li>
  *   <li>A slot is in {@code all} iff it is not retired; {@code dying} of them are being closed.</li>
  *   <li>A connect has a target waiter, or is in {@code unassigned}, where a newly queued waiter may
- *       adopt it; never both.</li>
+ *       adopt it, or is the {@link #probe}; never two of these.</li>
+ *   <li>While the backoff is active, no connect starts but the probe.</li>
  * </ul>
  */
 final class Capacity {
@@ -31,14 +50,15 @@ final class Capacity {
     private final ConnectionFactory factory;
     private final Counters counters;
     final Connector connector;
-    final int minSize;
-    final int maxSize;
-    private final int increment;
     private final long maxLifetimeNanos;
 
     // ---- guarded by the pool's lock ----
-    /** Open slots in no particular order; the first {@code open} entries are used. */
-    final Slot[] all;
+    /** The sizes, changed by {@link #resizeLocked}. */
+    int minSize;
+    int maxSize;
+    private int increment;
+    /** Open slots in no particular order; the first {@code open} entries are used. Grows, never shrinks. */
+    Slot[] all;
     int open;
     /** Slots removed whose sockets are being closed: still in {@code open}, so their room stays taken. */
     int dying;
@@ -47,6 +67,19 @@ final class Capacity {
     final ArrayDeque<Connector.Task> unassigned = new ArrayDeque<>();
     /** Signalled when the pool is closed and its last connection went away. */
     final Condition drained;
+    /** Whether connects may start, and when, after failures. */
+    final Backoff backoff;
+    /** The one connect allowed while backing off, waiting for its time or dialing; null if none. */
+    private Connector.Task probe;
+    /** Soft evictions so far; a connect started before the latest one brings a retired connection. */
+    private int generation;
+
+    /**
+     * More connections are open than {@code maxSize} allows, since a resize made it smaller: a
+     * returned connection is closed rather than put back. Written under the lock; read after the
+     * put-back's CAS, while the resize reads slot states after writing it.
+     */
+    volatile boolean overSize;
 
     /** The failure of the latest attempt to reach the backend, until something reached it. */
     volatile Throwable lastFailure;
@@ -54,7 +87,7 @@ final class Capacity {
     private long successesAtFailure;
 
     Capacity(PoolEngine pool, ConnectionFactory factory, Counters counters, int minSize, int maxSize,
-             int increment, long maxLifetimeNanos) {
+             int increment, long maxLifetimeNanos, long maxBackoffNanos) {
         this.pool = pool;
         this.factory = factory;
         this.counters = counters;
@@ -65,10 +98,16 @@ final class Capacity {
         this.all = new Slot[maxSize];
         this.drained = pool.bag.lock.newCondition();
         this.connector = new Connector(pool.name);
+        this.backoff = new Backoff(maxBackoffNanos);
     }
 
     void registerLocked(Slot s) {
         all[open++] = s;
+    }
+
+    /** Connections open and not being closed. */
+    private int liveLocked() {
+        return open - dying;
     }
 
     /** Takes a slot out of {@code all} and counts it closed for its reason. */
@@ -87,25 +126,63 @@ final class Capacity {
         throw new IllegalStateException("slot not registered: " + s);
     }
 
-    /** Frees the room of a removed slot whose socket is closed, and lets waiters use it. */
+    /**
+     * Frees the room of a removed slot whose socket is closed, and lets waiters use it. A slot that
+     * a soft eviction retired is replaced, up to {@code minSize}.
+     */
     void retireLocked(Slot s, CloseReason reason) {
         dying--;
         unregisterLocked(s, reason);
+        if (overSize && liveLocked() <= maxSize) {
+            overSize = false;
+        }
         if (!pool.bag.closed) {
+            if (s.retiring) {
+                refillLocked();
+            }
             pool.bag.serveWaitersLocked();
         }
     }
 
-    /** Whether a newly queued waiter would get a connect of its own rather than wait for a return. */
-    boolean canConnectLocked() {
-        return !unassigned.isEmpty() || open + connecting < maxSize;
+    /**
+     * Whether a connection returned or put back now must be closed rather than kept: the pool is
+     * larger than {@code maxSize} since a resize. Clears {@link #overSize} once it is not.
+     */
+    boolean tooManyLocked() {
+        if (liveLocked() > maxSize) {
+            return true;
+        }
+        overSize = false;
+        return false;
+    }
+
+    /**
+     * Whether a newly queued waiter would be answered without waiting for a connection to come back:
+     * with a connect of its own, or, while backing off with nothing that could come back, with a
+     * refusal.
+     */
+    boolean answersWithoutReturnLocked() {
+        if (pool.bag.suspended) {
+            return false;
+        }
+        if (!unassigned.isEmpty()) {
+            return true;
+        }
+        if (backoff.active()) {
+            return nothingCanComeLocked();
+        }
+        return open + connecting < maxSize;
     }
 
     /**
      * Gives each waiter that has no connect one, adopting background connects first, then starting
-     * new ones while there is room, topped up to {@code increment} when the pool grows.
+     * new ones while there is room, topped up to {@code increment} when the pool grows. While
+     * suspended, nothing; while backing off, see {@link #backOffLocked}.
      */
     void connectForWaitersLocked(Waiter head) {
+        if (pool.bag.suspended) {
+            return;
+        }
         int started = 0;
         for (Waiter w = head; w != null; w = w.next) {
             if (w.task != null) {
@@ -113,10 +190,14 @@ final class Capacity {
             }
             Connector.Task t = unassigned.poll();
             if (t == null) {
+                if (backoff.active()) {
+                    backOffLocked(w);
+                    return;
+                }
                 if (open + connecting >= maxSize) {
                     break;
                 }
-                t = new Connector.Task(pool, null, null);
+                t = newTaskLocked(null, false);
                 connecting++;
                 if (!startLocked(t)) {
                     break;
@@ -131,14 +212,65 @@ final class Capacity {
         }
     }
 
-    /** Starts background connects until open plus connecting reach minSize. */
+    /**
+     * Waiters from {@code first} on need connects while the pool backs off: the probe will try at the
+     * backoff's end. If nothing could come back to them meanwhile, those without a connect are
+     * refused now, with the latest failure (DESIGN §4: fail early when the answer is certain).
+     */
+    private void backOffLocked(Waiter first) {
+        boolean nothingCanCome = nothingCanComeLocked();
+        probeLocked();
+        if (!nothingCanCome) {
+            return;
+        }
+        Backoff.Refusal refusal = null;
+        Waiter next;
+        for (Waiter w = first; w != null; w = next) {
+            next = w.next;
+            if (w.task == null) {
+                if (refusal == null) {
+                    refusal = new Backoff.Refusal(backoff.lastFailure, backoff.retryAt);
+                }
+                pool.bag.dequeueLocked(w);
+                w.complete(refusal);
+            }
+        }
+    }
+
+    /** No connection is open (but dying ones) and no connect dials: nothing could reach a waiter. */
+    private boolean nothingCanComeLocked() {
+        int waitingProbe = probe != null && !probe.dialing ? 1 : 0;
+        return liveLocked() == 0 && connecting == waitingProbe;
+    }
+
+    /** Starts the probe, unless there is one, or no room, or the pool is suspended or closed. */
+    private void probeLocked() {
+        if (probe != null || pool.bag.suspended || pool.bag.closed || open + connecting >= maxSize) {
+            return;
+        }
+        Connector.Task t = newTaskLocked(null, true);
+        connecting++;
+        probe = t;
+        if (!startLocked(t)) {
+            probe = null;
+        }
+    }
+
+    /** Starts background connects until open plus connecting reach minSize; while backing off, the probe. */
     void refillLocked() {
+        if (pool.bag.suspended || minSize - open - connecting <= 0) {
+            return;
+        }
+        if (backoff.active()) {
+            probeLocked();
+            return;
+        }
         startBackgroundLocked(minSize - open - connecting);
     }
 
     private void startBackgroundLocked(int n) {
         for (int i = 0; i < n; i++) {
-            Connector.Task t = new Connector.Task(pool, null, null);
+            Connector.Task t = newTaskLocked(null, false);
             connecting++;
             unassigned.add(t);
             if (!startLocked(t)) {
@@ -147,19 +279,60 @@ final class Capacity {
         }
     }
 
+    private Connector.Task newTaskLocked(java.util.function.Consumer<Throwable> onDone, boolean isProbe) {
+        return new Connector.Task(pool, onDone, System.nanoTime(), generation, isProbe);
+    }
+
     /** Reserves room for a connect started by {@code start()}. */
     Connector.Task reserveLocked(java.util.function.Consumer<Throwable> onDone) {
-        Connector.Task t = new Connector.Task(pool, null, onDone);
+        Connector.Task t = newTaskLocked(onDone, false);
         connecting++;
         unassigned.add(t);
         return t;
     }
 
     /**
-     * Starts a connect whose room is reserved; if no thread can run it, gives the room back.
+     * Changes the sizes. Room grows at once; of the connections beyond a smaller {@code maxSize},
+     * the longest idle are taken out now (marked removed and counted dying, for the caller to close)
+     * and the rest are closed when they come back.
      *
-     * @return whether it started
+     * @return the idle connections to close
      */
+    Slot[] resizeLocked(int newMin, int newMax, int newIncrement) {
+        minSize = newMin;
+        maxSize = newMax;
+        increment = newIncrement;
+        if (all.length < newMax) {
+            all = Arrays.copyOf(all, newMax);
+            pool.bag.stack.ensureCapacity(newMax);
+        }
+        int excess = liveLocked() - newMax;
+        Slot[] idle = excess > 0 ? pool.bag.stack.removeAvailable(excess) : new Slot[0];
+        dying += idle.length;
+        overSize = liveLocked() > newMax;
+        refillLocked();
+        pool.bag.serveWaitersLocked();
+        return idle;
+    }
+
+    /**
+     * Retires every connection: a new generation (connects in flight bring retired connections),
+     * idle ones taken out now (marked removed and counted dying, for the caller to close), lent ones
+     * marked {@link Slot#retiring}. The put-back reads the mark after its CAS and this reads the state
+     * after writing the mark, so a connection coming back meanwhile is seen by one of the two.
+     *
+     * @return the idle connections to close
+     */
+    Slot[] retireAllLocked() {
+        generation++;
+        for (int i = 0; i < open; i++) {
+            all[i].retiring = true;
+        }
+        Slot[] idle = pool.bag.stack.removeAllAvailable();
+        dying += idle.length;
+        return idle;
+    }
+
     /** Gives back the room of a reserved connect that never started (takes the lock). */
     void abandon(Connector.Task t, Bag bag) {
         bag.lock.lock();
@@ -203,8 +376,41 @@ final class Capacity {
     // connect intake
     // =====================================================================================
 
+    /**
+     * Runs on the probe's connector thread until the backoff allows the connect.
+     *
+     * @return false if the probe was called off (the pool closed or was suspended meanwhile); its
+     *         room is given back then
+     */
+    private boolean awaitProbeTime(Connector.Task task) {
+        Bag bag = pool.bag;
+        for (;;) {
+            long left;
+            bag.lock.lock();
+            try {
+                if (bag.closed || bag.suspended) {
+                    connecting--;
+                    probe = null;
+                    return false;
+                }
+                left = backoff.retryAt - System.nanoTime();
+                if (left <= 0) {
+                    task.dialing = true;
+                    return true;
+                }
+            } finally {
+                bag.lock.unlock();
+            }
+            // close() interrupts this thread, and sets closed first: the next round sees it
+            LockSupport.parkNanos(this, left);
+        }
+    }
+
     /** Runs on a connector thread: opens one connection and gives it to a waiter or the bag. */
     void connect(Connector.Task task) {
+        if (task.probe && !awaitProbeTime(task)) {
+            return;
+        }
         Socket socket = null;
         Throwable failure = null;
         long t0 = System.nanoTime();
@@ -223,10 +429,14 @@ final class Capacity {
         }
         long took = System.nanoTime() - t0;
         boolean closeIt = false;
+        Slot unwanted = null;
         Bag bag = pool.bag;
         bag.lock.lock();
         try {
             connecting--;
+            if (task == probe) {
+                probe = null;
+            }
             Waiter target = task.target;
             task.target = null;
             if (target == null) {
@@ -237,6 +447,7 @@ final class Capacity {
             if (socket != null) {
                 counters.created++;
                 lastFailure = null;
+                boolean recovered = backoff.succeeded();
                 if (bag.closed) {
                     counters.closedBy[CloseReason.SHUTDOWN.ordinal()]++;
                     closeIt = true;
@@ -244,12 +455,27 @@ final class Capacity {
                     // lifetimes count from before the connect: the ceiling holds whatever the connect took
                     Slot s = new Slot(socket, t0, drawLifetime(), Slot.state(1, Slot.BORROWED));
                     registerLocked(s);
-                    bag.intakeLocked(s, target);
+                    if (task.generation != generation || liveLocked() > maxSize) {
+                        // started before a soft eviction, or the pool shrank meanwhile: it goes at once
+                        s.retiring = task.generation != generation;
+                        s.setState(Slot.state(1, Slot.REMOVED));
+                        dying++;
+                        unwanted = s;
+                    } else {
+                        bag.intakeLocked(s, target);
+                    }
+                    if (recovered) {
+                        refillLocked();
+                        bag.serveWaitersLocked();
+                    }
                 }
             } else {
                 counters.connectFailures++;
                 lastFailure = failure;
                 successesAtFailure = pool.successesLocked();
+                if (!bag.closed) {
+                    backoff.failed(task.startedAt, failure, System.nanoTime());
+                }
                 if (target != null) {
                     bag.dequeueLocked(target);
                     target.complete(failure);
@@ -263,6 +489,9 @@ final class Capacity {
         }
         if (closeIt) {
             Closer.closeQuietly(socket);
+        }
+        if (unwanted != null) {
+            pool.closer.closeAndRetire(unwanted, unwanted.retiring ? CloseReason.LIFETIME : CloseReason.IDLE);
         }
         if (socket != null) {
             counters.connected(took);

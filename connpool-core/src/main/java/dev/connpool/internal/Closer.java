@@ -76,6 +76,13 @@ final class Closer {
         }
     }
 
+    /** Closes removed slots (counted as dying) and frees their room, one by one. */
+    void closeAndRetireAll(Slot[] slots, CloseReason reason) {
+        for (Slot s : slots) {
+            closeAndRetire(s, reason);
+        }
+    }
+
     /** Closes slots already taken out of the pool's books. */
     void closeAll(Slot[] slots) {
         if (slots != null) {

@@ -30,11 +30,21 @@ final class Connector {
         Waiter target;
         /** Called with null on success or the failure, after the pool has taken the result in. */
         final Consumer<Throwable> onDone;
+        /** When it was started ({@code System.nanoTime()}), for the connect backoff. */
+        final long startedAt;
+        /** The pool's soft-eviction generation when it was started: an older one brings a retired connection. */
+        final int generation;
+        /** Whether it is the backoff's probe, which waits for the backoff to end before it dials. */
+        final boolean probe;
+        /** Whether a probe has stopped waiting and dials; guarded by the pool's lock. */
+        boolean dialing;
 
-        Task(PoolEngine engine, Waiter target, Consumer<Throwable> onDone) {
+        Task(PoolEngine engine, Consumer<Throwable> onDone, long startedAt, int generation, boolean probe) {
             this.engine = engine;
-            this.target = target;
             this.onDone = onDone;
+            this.startedAt = startedAt;
+            this.generation = generation;
+            this.probe = probe;
         }
 
         @Override

@@ -4,7 +4,7 @@ import dev.connpool.CloseReason;
 import dev.connpool.HealthCheckSkippedException;
 
 /**
- * The pool's periodic work, run by the {@link Evictor}'s thread: check idle connections oldest
+ * The pool's periodic work, run by the {@link HousekeepingThread}: check idle connections oldest
  * first, close the expired, the idle-too-long (never below {@code minSize}) and the unhealthy, then
  * refill to {@code minSize}. Also the operator's {@code evictIdle()}.
  *
@@ -105,9 +105,31 @@ final class Housekeeper {
         } finally {
             bag.lock.unlock();
         }
-        for (Slot s : idle) {
-            pool.closer.closeAndRetire(s, CloseReason.IDLE);
+        pool.closer.closeAndRetireAll(idle, CloseReason.IDLE);
+        refill();
+        return idle.length;
+    }
+
+    /**
+     * Retires every connection: idle ones closed now, lent ones when they come back, connects in
+     * flight when they end; all counted as {@link CloseReason#LIFETIME}. Each retirement refills
+     * towards minSize ({@link Capacity#retireLocked}).
+     *
+     * @return how many idle connections were closed now
+     */
+    int softEvictAll() {
+        Bag bag = pool.bag;
+        Slot[] idle;
+        bag.lock.lock();
+        try {
+            if (bag.closed) {
+                return 0;
+            }
+            idle = pool.capacity.retireAllLocked();
+        } finally {
+            bag.lock.unlock();
         }
+        pool.closer.closeAndRetireAll(idle, CloseReason.LIFETIME);
         refill();
         return idle.length;
     }

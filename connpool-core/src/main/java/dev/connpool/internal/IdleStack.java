@@ -18,7 +18,8 @@ import java.util.Arrays;
  */
 final class IdleStack {
 
-    private final Slot[] entries;
+    /** Replaced by a larger copy (under the lock) when the pool grows; volatile for the lock-free scans. */
+    private volatile Slot[] entries;
     /** Written under the lock; volatile so that lock-free scans see a recent depth. */
     private volatile int depth;
 
@@ -31,13 +32,25 @@ final class IdleStack {
     }
 
     /**
+     * Makes room for {@code capacity} entries. A lock-free scan may still read the old array: its
+     * entries are stale at worst, and only an available slot, which is always in the current
+     * array, can be claimed.
+     */
+    void ensureCapacity(int capacity) {
+        if (entries.length < capacity) {
+            entries = Arrays.copyOf(entries, capacity);
+        }
+    }
+
+    /**
      * Claims the topmost available slot and takes its entry off the stack.
      *
      * @return the slot, now {@link Slot#BORROWED} with a new sequence, or null if none is available
      */
     Slot claimTop() {
+        Slot[] e = entries;
         for (int i = depth - 1; i >= 0; i--) {
-            Slot s = entries[i];
+            Slot s = e[i];
             long st = s.state();
             if (Slot.bitsOf(st) == Slot.AVAILABLE
                     && s.cas(st, Slot.state(Slot.seqOf(st) + 1, Slot.BORROWED))) {
@@ -119,16 +132,26 @@ final class IdleStack {
 
     /** Takes every available slot off the stack, marking it removed; ghosts stay. */
     Slot[] removeAllAvailable() {
-        Slot[] out = new Slot[depth];
-        int n = 0;
-        for (int i = depth - 1; i >= 0; i--) {
+        return removeAvailable(Integer.MAX_VALUE);
+    }
+
+    /**
+     * Takes up to {@code n} available slots off the stack, the longest idle (bottom) first, marking
+     * them removed; ghosts stay.
+     */
+    Slot[] removeAvailable(int n) {
+        Slot[] out = new Slot[Math.min(n, depth)];
+        int taken = 0;
+        for (int i = 0; i < depth && taken < out.length; ) {
             Slot s = entries[i];
             long st = s.state();
             if (Slot.bitsOf(st) == Slot.AVAILABLE && s.cas(st, Slot.state(Slot.seqOf(st), Slot.REMOVED))) {
-                out[n++] = s;
+                out[taken++] = s;
                 removeAt(i);
+            } else {
+                i++;
             }
         }
-        return Arrays.copyOf(out, n);
+        return Arrays.copyOf(out, taken);
     }
 }

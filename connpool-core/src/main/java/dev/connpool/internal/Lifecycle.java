@@ -22,16 +22,17 @@ final class Lifecycle {
     private static final long CONNECTOR_JOIN_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     private final PoolEngine pool;
-    private final Evictor evictor;
+    /** Null when neither the evictor nor leak detection runs. */
+    private final HousekeepingThread housekeeping;
     private final boolean usesClock;
     private final CountDownLatch closeDone = new CountDownLatch(1);
 
     /** Whether a shutdown grace ran out and connections were closed under their users; under the lock. */
     private boolean forced;
 
-    Lifecycle(PoolEngine pool, Evictor evictor, boolean usesClock) {
+    Lifecycle(PoolEngine pool, HousekeepingThread housekeeping, boolean usesClock) {
         this.pool = pool;
-        this.evictor = evictor;
+        this.housekeeping = housekeeping;
         this.usesClock = usesClock;
         if (usesClock) {
             CoarseClock.retain();
@@ -45,8 +46,8 @@ final class Lifecycle {
      */
     void start(boolean failFast) throws IOException {
         openMinimum(failFast);
-        if (evictor != null) {
-            evictor.start();
+        if (housekeeping != null) {
+            housekeeping.start();
         }
     }
 
@@ -141,8 +142,8 @@ final class Lifecycle {
             pool.closer.closeAll(idle);
         } finally {
             try {
-                if (evictor != null) {
-                    interrupted |= evictor.stop();
+                if (housekeeping != null) {
+                    interrupted |= housekeeping.stop();
                 }
             } finally {
                 try {

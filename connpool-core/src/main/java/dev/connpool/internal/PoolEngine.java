@@ -25,7 +25,9 @@ import java.time.Duration;
  *   <li>{@link Vetting}: lifetime, idle timeout, health check, as a verdict;</li>
  *   <li>{@link Acquirer}: the get loop beyond the fast path, waiting, deadlines;</li>
  *   <li>{@link Closer}: the one path that closes sockets;</li>
- *   <li>{@link Housekeeper}: the evictor's runs and {@code evictIdle()};</li>
+ *   <li>{@link Housekeeper}: the evictor's runs, {@code evictIdle()} and {@code softEvictAll()};</li>
+ *   <li>{@link LeakDetector}: leak detection, when on;</li>
+ *   <li>{@link HousekeepingThread}: the thread that runs the evictor and the leak scan;</li>
  *   <li>{@link Lifecycle}: start and close;</li>
  *   <li>{@link Counters}: statistics and metrics trackers.</li>
  * </ul>
@@ -35,7 +37,12 @@ import java.time.Duration;
  * (its hint, else the top of the idle stack), vets it with the coarse clock, and, if the pool has
  * no health check or the connection was idle less than {@code healthCheckAfterIdle}, lends it. The
  * lease is the only allocation, and escape analysis removes it when the caller keeps the lease in
- * a try-with-resources block.
+ * a try-with-resources block. Leak detection, when on, adds the record of where the lease began.
+ *
+ * <p>The operator's controls ({@link #suspend()}, {@link #resize}, {@link #softEvictAll()}) take
+ * the lock and change what the rare paths decide; the fast path sees them through fields it reads
+ * anyway (the bag's {@code suspended} next to {@code handOff}, the slot's {@code retiring} next to
+ * its state, the room's {@code overSize} after a put-back's CAS).
  */
 public final class PoolEngine {
 
@@ -64,7 +71,6 @@ public final class PoolEngine {
     private volatile ConnPoolConfig config;
     /** The increment as configured, which a resize caps at maxSize but does not forget. */
     private final int configuredIncrement;
-    private volatile boolean suspended;
     private final long acquireTimeoutNanos;
     /** Whether a lock-free claim can lend without a health check: no check, or a window to skip it. */
     private final boolean quickLends;
@@ -76,6 +82,8 @@ public final class PoolEngine {
     private final Vetting vetting;
     private final Acquirer acquirer;
     private final Housekeeper housekeeper;
+    /** Null while leak detection is off: then get and release pay one branch for it. */
+    private final LeakDetector leaks;
     private final Lifecycle lifecycle;
 
     /**
@@ -94,17 +102,22 @@ public final class PoolEngine {
         this.counters = new Counters(name);
         this.bag = new Bag(this, config.maxSize());
         this.capacity = new Capacity(this, factory, counters, config.minSize(), config.maxSize(), config.increment(),
-                maxLifetimeNanos);
+                maxLifetimeNanos, saturatedNanos(config.maxConnectBackoff()));
         this.closer = new Closer(this);
         this.vetting = new Vetting(config.healthCheck(), saturatedNanos(config.idleTimeout()), maxLifetimeNanos,
                 saturatedNanos(config.healthCheckAfterIdle()));
         this.quickLends = vetting.lendsWithoutCheck();
         this.acquirer = new Acquirer(this, vetting, counters, config.maxWaiters());
         this.housekeeper = new Housekeeper(this, vetting);
+        long leakThreshold = saturatedNanos(config.leakDetectionThreshold());
+        this.leaks = leakThreshold > 0 ? new LeakDetector(this, leakThreshold) : null;
         Duration interval = config.evictInterval();
-        Evictor evictor = interval.isZero() || interval.isNegative() ? null
-                : new Evictor(this, name, saturatedNanos(interval));
-        this.lifecycle = new Lifecycle(this, evictor, vetting.timed);
+        boolean evicting = !interval.isZero() && !interval.isNegative();
+        HousekeepingThread housekeeping = !evicting && leaks == null ? null
+                : new HousekeepingThread(name, evicting ? housekeeper::evict : null,
+                        evicting ? saturatedNanos(interval) : 0,
+                        leaks == null ? null : leaks::scan, leaks == null ? 0 : leaks.scanIntervalNanos());
+        this.lifecycle = new Lifecycle(this, housekeeping, vetting.timed);
     }
 
     static long saturatedNanos(Duration d) {
@@ -170,7 +183,11 @@ public final class PoolEngine {
         if (s == null) {
             s = acquirer.acquire(Math.min(timeoutNanos, NO_DEADLINE));
         }
-        return new Lease(this, s, Slot.seqOf(s.state()), t0 == 0L ? 0L : acquired(t0));
+        long seq = Slot.seqOf(s.state());
+        if (leaks != null) {
+            leaks.lent(s, seq);
+        }
+        return new Lease(this, s, seq, t0 == 0L ? 0L : acquired(t0));
     }
 
     /**
@@ -212,6 +229,9 @@ public final class PoolEngine {
         if (leasedAt != 0L) {
             counters.released(System.nanoTime() - leasedAt);
         }
+        if (leaks != null) {
+            leaks.returned(s, seq);
+        }
         if (unusable) {
             closer.destroy(s, seq, CloseReason.UNUSABLE);
             return;
@@ -236,11 +256,6 @@ public final class PoolEngine {
     // housekeeping, close
     // =====================================================================================
 
-    /** One evictor run: check idle connections oldest first, then refill to minSize. */
-    void evict() {
-        housekeeper.evict();
-    }
-
     /**
      * Closes every idle connection now (reason idle), then refills to minSize.
      *
@@ -256,17 +271,41 @@ public final class PoolEngine {
      * @return how many idle connections were closed now
      */
     public int softEvictAll() {
-        return housekeeper.evictIdle();
+        return housekeeper.softEvictAll();
     }
 
-    /** Stops lending and connecting until {@link #resume()}. */
+    /** Stops lending and connecting until {@link #resume()}; returns still work. */
     public void suspend() {
-        suspended = true;
+        bag.lock.lock();
+        try {
+            bag.suspended = true;
+        } finally {
+            bag.lock.unlock();
+        }
     }
 
-    /** Lends and connects again. */
+    /**
+     * Lends and connects again: the waiters, who have waited through the suspension, are served in
+     * order (hand-off mode) before anyone barges in, and the pool refills to {@code minSize}.
+     */
     public void resume() {
-        suspended = false;
+        bag.lock.lock();
+        try {
+            if (!bag.suspended) {
+                return;
+            }
+            bag.suspended = false;
+            if (bag.closed) {
+                return;
+            }
+            if (!bag.waiters.isEmpty()) {
+                bag.handOff = true;
+            }
+            bag.serveWaitersLocked();
+            capacity.refillLocked();
+        } finally {
+            bag.lock.unlock();
+        }
     }
 
     /**
@@ -275,21 +314,31 @@ public final class PoolEngine {
      * @return true between suspend and resume
      */
     public boolean isSuspended() {
-        return suspended;
+        return bag.suspended;
     }
 
     /**
-     * Changes the sizes, with the builder's rules.
+     * Changes the sizes, with the builder's rules; see {@link dev.connpool.ConnPool#resize}.
      *
      * @param minSize the new minimum
      * @param maxSize the new maximum
+     * @throws IllegalArgumentException naming the field that breaks a rule
      */
     public void resize(int minSize, int maxSize) {
-        ConnPoolConfig next = config.toBuilder().minSize(minSize).maxSize(maxSize)
-                .increment(Math.min(configuredIncrement, Math.max(maxSize, 1))).build();
-        if (!bag.closed) {
+        Slot[] excess;
+        bag.lock.lock();
+        try {
+            ConnPoolConfig next = config.toBuilder().minSize(minSize).maxSize(maxSize)
+                    .increment(Math.min(configuredIncrement, Math.max(maxSize, 1))).build();
+            if (bag.closed) {
+                return;
+            }
             config = next;
+            excess = capacity.resizeLocked(minSize, maxSize, next.increment());
+        } finally {
+            bag.lock.unlock();
         }
+        closer.closeAndRetireAll(excess, CloseReason.IDLE);
     }
 
     /**

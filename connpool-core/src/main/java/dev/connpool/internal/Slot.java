@@ -67,6 +67,16 @@ final class Slot {
     private volatile long state;
 
     /**
+     * Set (once, under the pool's lock) when {@code softEvictAll()} retired the slot while it was
+     * lent: it is closed when it comes back, and never lent again. Read after the put-back's CAS
+     * (and set before the soft eviction reads the state), so one of the two always sees the other.
+     */
+    volatile boolean retiring;
+
+    /** Where and when the current lease began, while leak detection is on; written by the holder. */
+    volatile LeaseOrigin origin;
+
+    /**
      * When the slot last became idle (coarse clock). Written by the lease holder before the state
      * write that publishes the slot, read after the CAS that claims it.
      */

@@ -51,6 +51,9 @@ final class Vetting {
      *        evictor (which checks every idle connection)
      */
     int verdict(Slot s, boolean forGet) {
+        if (s.retiring) {
+            return EXPIRED; // a soft eviction ended its lifetime while it came back
+        }
         if (timed) {
             long now = CoarseClock.now();
             if (s.expired(now)) {

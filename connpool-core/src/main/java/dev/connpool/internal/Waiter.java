@@ -32,7 +32,10 @@ final class Waiter {
     /** The connect the pool started (or assigned) on this waiter's behalf, if any. */
     Connector.Task task;
 
-    /** A Slot, a Throwable, {@link #CLOSED} or {@link #CANCELLED}; null while waiting. */
+    /**
+     * A Slot, a Throwable (its connect failed), a {@link Backoff.Refusal}, {@link #CLOSED} or
+     * {@link #CANCELLED}; null while waiting.
+     */
     volatile Object outcome;
     /** The lease sequence, when the outcome is a slot. Written before {@link #outcome}. */
     long seq;

@@ -65,6 +65,15 @@ class BadInputTest {
         return ConnPoolConfig.builder().maxSize(3).evictInterval(Duration.ZERO);
     }
 
+    /**
+     * A bad connect starts the connect backoff, which refuses the gets right after it
+     * (ConnectBackoffTest); the factory tests here are about the room a bad connect held, so they
+     * connect again at once.
+     */
+    private static ConnPoolConfig.Builder smallWithoutBackoff() {
+        return small().maxConnectBackoff(Duration.ZERO);
+    }
+
     // ---- configuration ----------------------------------------------------------------------
 
     static Stream<Arguments> brokenRules() {
@@ -183,7 +192,7 @@ class BadInputTest {
     @Test
     void factoryReturningNullFailsThatGetOnly() throws Exception {
         ScriptedFactory factory = new ScriptedFactory(tcp()).then(ScriptedFactory.RETURN_NULL);
-        try (ConnPool pool = ConnPool.create("null-factory", small().build(), factory)) {
+        try (ConnPool pool = ConnPool.create("null-factory", smallWithoutBackoff().build(), factory)) {
             assertThatThrownBy(() -> pool.get(Duration.ofSeconds(2)))
                     .isInstanceOf(ConnectFailedException.class)
                     .hasMessageContaining("null-factory")
@@ -197,7 +206,7 @@ class BadInputTest {
     @Test
     void factoryThrowingRuntimeExceptionFailsThatGetWithTheCauseKept() throws Exception {
         ScriptedFactory factory = new ScriptedFactory(tcp()).then(ScriptedFactory.THROW_RUNTIME);
-        try (ConnPool pool = ConnPool.create("buggy-factory", small().build(), factory)) {
+        try (ConnPool pool = ConnPool.create("buggy-factory", smallWithoutBackoff().build(), factory)) {
             assertThatThrownBy(() -> pool.get(Duration.ofSeconds(2)))
                     .isInstanceOf(ConnectFailedException.class)
                     .hasCauseInstanceOf(IllegalStateException.class)
@@ -217,7 +226,7 @@ class BadInputTest {
             handedOut.set(s);
             return s;
         });
-        try (ConnPool pool = ConnPool.create("garbage-factory", small().build(), factory)) {
+        try (ConnPool pool = ConnPool.create("garbage-factory", smallWithoutBackoff().build(), factory)) {
             assertThatThrownBy(() -> pool.get(Duration.ofSeconds(2)))
                     .isInstanceOf(ConnectFailedException.class)
                     .satisfies(e -> assertThat(e.getCause()).hasMessageContaining("not connected"));

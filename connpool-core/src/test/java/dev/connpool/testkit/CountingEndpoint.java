@@ -57,6 +57,11 @@ public abstract class CountingEndpoint implements AutoCloseable {
         return maxOpen.get();
     }
 
+    /** Starts {@link #maxOpen()} over from the connections open now, to measure a stretch of a test. */
+    public void resetMaxOpen() {
+        maxOpen.set(open.get());
+    }
+
     /** Waits until exactly {@code expected} connections are open. */
     public void awaitOpen(int expected, Duration timeout) {
         Await.until(() -> open.get() == expected, timeout,

@@ -4,29 +4,37 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The pool's housekeeping, every {@code evictInterval} on a daemon thread of its own: close idle
- * connections that outlived their lifetime, sat idle too long (never below {@code minSize}) or
- * fail their health check, then open connections in the background up to {@code minSize}.
+ * The pool's housekeeping thread, a daemon of its own: it runs the evictor every
+ * {@code evictInterval} (close idle connections that outlived their lifetime, sat idle too long
+ * (never below {@code minSize}) or fail their health check, then open connections in the background
+ * up to {@code minSize}) and, while leak detection is on, the leak scan. It exists if either runs,
+ * so leak detection works with the evictor disabled.
  *
- * <p>It claims an idle connection before checking it, exactly as a caller would, so callers
- * never block on it: they take another connection meanwhile. Its schedule starts once the pool has
+ * <p>The evictor claims an idle connection before checking it, exactly as a caller would, so callers
+ * never block on it: they take another connection meanwhile. The schedule starts once the pool has
  * opened its {@code minSize} connections, so a refill never races the opening ones. Closing the pool
- * stops and joins it.
+ * stops and joins the thread.
  */
-final class Evictor {
+final class HousekeepingThread {
 
-    private final PoolEngine engine;
     private final String poolName;
-    private final long intervalNanos;
+    /** The evictor's runs, or null if disabled. */
+    private final Runnable evict;
+    private final long evictNanos;
+    /** The leak scan, or null if leak detection is off. */
+    private final Runnable scanForLeaks;
+    private final long scanNanos;
     // guarded by this
     private ScheduledThreadPoolExecutor executor;
     private boolean stopped;
     private volatile Thread thread;
 
-    Evictor(PoolEngine engine, String poolName, long intervalNanos) {
-        this.engine = engine;
+    HousekeepingThread(String poolName, Runnable evict, long evictNanos, Runnable scanForLeaks, long scanNanos) {
         this.poolName = poolName;
-        this.intervalNanos = intervalNanos;
+        this.evict = evict;
+        this.evictNanos = evictNanos;
+        this.scanForLeaks = scanForLeaks;
+        this.scanNanos = scanNanos;
     }
 
     /** Starts the schedule, unless the pool closed first. */
@@ -35,19 +43,28 @@ final class Evictor {
             return;
         }
         executor = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "connpool-" + poolName + "-evictor");
+            Thread t = new Thread(r, "connpool-" + poolName + "-housekeeper");
             t.setDaemon(true);
             thread = t;
             return t;
         });
         executor.setRemoveOnCancelPolicy(true);
+        if (evict != null) {
+            schedule(evict, evictNanos, "evictor run");
+        }
+        if (scanForLeaks != null) {
+            schedule(scanForLeaks, scanNanos, "leak scan");
+        }
+    }
+
+    private void schedule(Runnable job, long periodNanos, String what) {
         executor.scheduleWithFixedDelay(() -> {
             try {
-                engine.evict();
+                job.run();
             } catch (Throwable t) {
-                PoolEngine.LOG.log(System.Logger.Level.WARNING, "connpool '" + poolName + "': evictor run failed", t);
+                PoolEngine.LOG.log(System.Logger.Level.WARNING, "connpool '" + poolName + "': " + what + " failed", t);
             }
-        }, intervalNanos, intervalNanos, TimeUnit.NANOSECONDS);
+        }, periodNanos, periodNanos, TimeUnit.NANOSECONDS);
     }
 
     /**

@@ -1,0 +1,386 @@
+package dev.connpool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.connpool.testkit.AsyncGet;
+import dev.connpool.testkit.Await;
+import dev.connpool.testkit.Certificates;
+import dev.connpool.testkit.Echo;
+import dev.connpool.testkit.NoPoolThreads;
+import dev.connpool.testkit.SwitchableFactory;
+import dev.connpool.testkit.TestServer;
+import dev.connpool.testkit.VirtualThreads;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.ConnectException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
+import javax.net.ssl.SSLHandshakeException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * {@code maxConnectBackoff} (DESIGN §7.1, issue 12): while the backend refuses, connects are spaced
+ * 100 ms, 200 ms, ... up to the max; a caller that needs a connect meanwhile fails at once with the
+ * latest failure if nothing lent could come back to it, else waits for a return; the pool serves
+ * again within the backoff (plus scheduling) of the backend's return. Connect attempts are counted
+ * by the factory; the backend is a real loopback port, closed while "down".
+ */
+@Timeout(60)
+@ExtendWith(NoPoolThreads.class)
+class ConnectBackoffTest {
+
+    private static final Duration BOUND = Duration.ofSeconds(5);
+
+    private TestServer live;
+    private SwitchableFactory factory;
+
+    @BeforeEach
+    void backendDown() throws IOException {
+        live = TestServer.echo();
+        factory = new SwitchableFactory(SwitchableFactory.refusing());
+    }
+
+    @AfterEach
+    void stopBackend() throws IOException {
+        live.close();
+    }
+
+    private ConnectionFactory liveTcp() {
+        return ConnectionFactory.tcp(live.host(), live.port(), BOUND);
+    }
+
+    /** Gets until one succeeds, within the bound; what it got, closed. */
+    private static PooledConnection getWithin(ConnPool pool, Duration bound) {
+        PooledConnection[] got = new PooledConnection[1];
+        Await.until(() -> {
+            try {
+                got[0] = pool.get(Duration.ofMillis(100));
+                return true;
+            } catch (ConnectFailedException | AcquireTimeoutException notYet) {
+                return false;
+            } catch (IOException e) {
+                throw new AssertionError(e);
+            }
+        }, bound, () -> "not served: " + pool.stats());
+        return got[0];
+    }
+
+    /**
+     * The acceptance measurement: 16 callers loop {@code get(100 ms)} for 3 s against a backend that
+     * refuses. Without backoff the pool dialled about 12,500 times in those 3 s (measured on the
+     * engine before it, on a loaded 2-core machine); with it, a burst of at most maxSize and then a
+     * probe per delay.
+     */
+    @Test
+    void sixteenCallersAgainstARefusingBackendDialInTheTensAndAreServedSoonAfterItReturns() throws Exception {
+        ConnPoolConfig config = ConnPoolConfig.builder().maxSize(8).failFast(false).build();
+        LongAdder gets = new LongAdder();
+        LongAdder timeouts = new LongAdder();
+        LongAdder nanosInGet = new LongAdder();
+        try (ConnPool pool = ConnPool.create("backoff", config, factory)) {
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+            InvariantsTest.onThreads(16, Duration.ofSeconds(30), () -> {
+                while (System.nanoTime() - end < 0) {
+                    gets.increment();
+                    long t0 = System.nanoTime();
+                    try (PooledConnection c = pool.get(Duration.ofMillis(100))) {
+                        throw new AssertionError("served by a refusing backend: " + c);
+                    } catch (ConnectFailedException expected) {
+                        // its own connect failed, or it was refused at once while backing off
+                    } catch (AcquireTimeoutException rare) {
+                        timeouts.increment(); // waited on a connect in flight that this machine ran late
+                    } finally {
+                        nanosInGet.add(System.nanoTime() - t0);
+                    }
+                }
+            });
+            int attempts = factory.attempts();
+            System.out.println("connect attempts in 3 s of outage: " + attempts + " (gets: " + gets.sum()
+                    + ", timed out: " + timeouts.sum() + ")");
+            assertThat(attempts).as("connect attempts in 3 s, %s gets", gets.sum()).isBetween(1, 60);
+            assertThat(gets.sum()).as("the callers kept asking").isGreaterThan(100);
+            // no caller sits out its timeout against the dead backend: they are answered at once
+            assertThat(timeouts.sum()).as("gets that sat out their 100 ms, of %s", gets.sum())
+                    .isLessThanOrEqualTo(gets.sum() / 100);
+            assertThat(Duration.ofNanos(nanosInGet.sum() / gets.sum())).as("mean time in get")
+                    .isLessThan(Duration.ofMillis(10));
+
+            factory.switchTo(liveTcp());
+            long back = System.nanoTime();
+            try (PooledConnection c = getWithin(pool, config.maxConnectBackoff().plusSeconds(1))) {
+                Echo.roundTrip(c);
+            }
+            System.out.println("served " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - back)
+                    + " ms after the backend's return");
+            // and the whole pool is usable at once: no backoff left
+            Echo.assertFullyUsable(pool);
+        }
+    }
+
+    @Test
+    void aCallerWithNothingThatCouldComeBackFailsAtOnceWithTheLatestFailure() throws Exception {
+        try (ConnPool pool = ConnPool.create("refused", ConnPoolConfig.builder().maxSize(2).build(), factory)) {
+            assertThatThrownBy(() -> pool.get(BOUND)).isInstanceOf(ConnectFailedException.class)
+                    .hasCauseInstanceOf(ConnectException.class);
+            for (Duration timeout : List.of(BOUND, Duration.ZERO, Duration.ofNanos(500_000))) {
+                long t0 = System.nanoTime();
+                assertThatThrownBy(() -> pool.get(timeout)).isInstanceOf(ConnectFailedException.class)
+                        .hasMessageContaining("connection pool 'refused'", "connect backoff")
+                        .hasCauseInstanceOf(ConnectException.class);
+                assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("refused at once, timeout %s", timeout)
+                        .isLessThan(Duration.ofMillis(100));
+            }
+            assertThat(factory.attempts()).as("only the first get dialled").isLessThanOrEqualTo(2);
+            PoolStats s = pool.stats();
+            assertThat(s.size()).isZero();
+            assertThat(s.timeouts()).isZero();
+        }
+    }
+
+    @Test
+    void aCallerWaitsForAReturnWhileAConnectionIsLent() throws Exception {
+        factory.switchTo(liveTcp());
+        try (ConnPool pool = ConnPool.create("lent", ConnPoolConfig.builder().maxSize(2).build(), factory)) {
+            PooledConnection lent = pool.get(BOUND);
+            factory.switchTo(SwitchableFactory.refusing());
+            assertThatThrownBy(() -> pool.get(BOUND)).isInstanceOf(ConnectFailedException.class);
+            AsyncGet waiter = AsyncGet.start(pool, BOUND);
+            Await.until(() -> pool.stats().waiters() == 1, BOUND, () -> "waiting: " + pool.stats());
+            lent.close();
+            waiter.connection(BOUND).close(); // served the returned connection
+        }
+    }
+
+    @Test
+    void aWaiterIsRefusedWhenTheLastLentConnectionComesBackBroken() throws Exception {
+        factory.switchTo(liveTcp());
+        try (ConnPool pool = ConnPool.create("broken", ConnPoolConfig.builder().maxSize(2).build(), factory)) {
+            PooledConnection lent = pool.get(BOUND);
+            factory.switchTo(SwitchableFactory.refusing());
+            assertThatThrownBy(() -> pool.get(BOUND)).isInstanceOf(ConnectFailedException.class);
+            AsyncGet waiter = AsyncGet.start(pool, Duration.ofSeconds(20));
+            Await.until(() -> pool.stats().waiters() == 1, BOUND, () -> "waiting: " + pool.stats());
+            lent.markUnusable();
+            lent.close();
+            // nothing is left that could come back: refused now, long before its 20 s deadline
+            assertThat(waiter.outcome(BOUND)).isInstanceOf(ConnectFailedException.class);
+        }
+    }
+
+    @Test
+    void connectsAreSpacedByTheDelayDoublingUpToTheMax() throws Exception {
+        try (ConnPool pool = ConnPool.create("spaced", ConnPoolConfig.builder().maxSize(1)
+                .maxConnectBackoff(Duration.ofMillis(400)).build(), factory)) {
+            long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2_000);
+            while (System.nanoTime() - end < 0) {
+                try (PooledConnection c = pool.get(Duration.ofMillis(50))) {
+                    throw new AssertionError("served by a refusing backend");
+                } catch (ConnectFailedException expected) {
+                    Thread.onSpinWait();
+                }
+            }
+            List<Long> times = factory.attemptTimes();
+            long[] least = {100, 200, 400, 400};
+            assertThat(times.size()).as("attempts in 2 s").isBetween(3, 8);
+            for (int i = 1; i < times.size(); i++) {
+                long gapMillis = TimeUnit.NANOSECONDS.toMillis(times.get(i) - times.get(i - 1));
+                // each gap is the delay after the previous failure (which ended a little after the attempt began)
+                assertThat(gapMillis).as("gap %s of %s", i, times.size())
+                        .isGreaterThanOrEqualTo(least[Math.min(i - 1, least.length - 1)])
+                        .isLessThan(least[Math.min(i - 1, least.length - 1)] + 1_000);
+            }
+        }
+    }
+
+    @Test
+    void zeroDialsForEveryCaller() throws Exception {
+        try (ConnPool pool = ConnPool.create("no-backoff", ConnPoolConfig.builder().maxSize(1)
+                .maxConnectBackoff(Duration.ZERO).build(), factory)) {
+            for (int i = 0; i < 20; i++) {
+                assertThatThrownBy(() -> pool.get(BOUND)).isInstanceOf(ConnectFailedException.class)
+                        .hasMessageContaining("could not open a connection");
+            }
+            assertThat(factory.attempts()).isEqualTo(20);
+        }
+    }
+
+    @Test
+    void theRefillToMinSizeWaitsOutTheBackoffAndCompletesAfterTheReturn() throws Exception {
+        try (ConnPool pool = ConnPool.create("refill", ConnPoolConfig.builder().minSize(2).maxSize(4)
+                .evictInterval(Duration.ofMillis(10)).failFast(false).build(), factory)) {
+            // one second of evictor runs every 10 ms: without backoff some 200 connects
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+            Await.until(() -> System.nanoTime() - end > 0, Duration.ofSeconds(5), "a second passed");
+            assertThat(factory.attempts()).as("refill connects during 1 s of outage").isBetween(2, 10);
+            factory.switchTo(liveTcp());
+            Await.until(() -> pool.stats().size() == 2, pool.config().maxConnectBackoff().plusSeconds(1),
+                    () -> "refilled: " + pool.stats());
+            live.awaitOpen(2, BOUND);
+        }
+    }
+
+    @Test
+    void aFactoryThrowingARuntimeExceptionIsBackedOffToo() throws Exception {
+        throwingFactoryIsBackedOff(() -> new IllegalStateException("factory bug on purpose"));
+    }
+
+    @Test
+    void aFactoryThrowingAnErrorIsBackedOffToo() throws Exception {
+        throwingFactoryIsBackedOff(() -> new AssertionError("factory error on purpose"));
+    }
+
+    private void throwingFactoryIsBackedOff(Supplier<Throwable> toThrow) throws Exception {
+        factory.switchTo(() -> {
+            Throwable t = toThrow.get();
+            if (t instanceof Error) {
+                throw (Error) t;
+            }
+            throw (RuntimeException) t;
+        });
+        Class<? extends Throwable> type = toThrow.get().getClass();
+        try (ConnPool pool = ConnPool.create("throwing", ConnPoolConfig.builder().maxSize(2).build(), factory)) {
+            assertThatThrownBy(() -> pool.get(BOUND)).isInstanceOf(ConnectFailedException.class).hasCauseInstanceOf(type);
+            assertThatThrownBy(() -> pool.get(BOUND)).isInstanceOf(ConnectFailedException.class)
+                    .hasMessageContaining("connect backoff").hasCauseInstanceOf(type);
+            // the first connect, and at most the probe if the first assertion took longer than 100 ms
+            assertThat(factory.attempts()).isBetween(1, 2);
+            factory.switchTo(liveTcp());
+            try (PooledConnection c = getWithin(pool, pool.config().maxConnectBackoff().plusSeconds(1))) {
+                Echo.roundTrip(c);
+            }
+            assertThat(pool.stats().size()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void anInterruptBeforeOrDuringAWaitWhileBackingOffEndsTheGet() throws Exception {
+        factory.switchTo(liveTcp());
+        try (ConnPool pool = ConnPool.create("interrupted", ConnPoolConfig.builder().maxSize(2).build(), factory)) {
+            PooledConnection lent = pool.get(BOUND);
+            factory.switchTo(SwitchableFactory.refusing());
+            assertThatThrownBy(() -> pool.get(BOUND)).isInstanceOf(ConnectFailedException.class);
+            int attempts = factory.attempts();
+            Thread.currentThread().interrupt();
+            try {
+                assertThatThrownBy(() -> pool.get(BOUND)).isInstanceOf(InterruptedIOException.class);
+                assertThat(Thread.currentThread().isInterrupted()).isTrue();
+            } finally {
+                Thread.interrupted();
+            }
+            assertThat(factory.attempts()).isEqualTo(attempts);
+            AsyncGet waiter = AsyncGet.start(pool, Duration.ofSeconds(20));
+            Await.until(() -> pool.stats().waiters() == 1, BOUND, () -> "waiting: " + pool.stats());
+            waiter.interrupt();
+            assertThat(waiter.outcome(BOUND)).isInstanceOf(InterruptedIOException.class);
+            assertThat(waiter.interruptKept()).isTrue();
+            lent.close();
+            assertThat(pool.stats().available()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void closeDoesNotWaitForAProbeThatWaitsOutALongDelay() throws Exception {
+        ConnPool pool = ConnPool.create("long-delay", ConnPoolConfig.builder().maxSize(1).build(), factory);
+        // four failures: the probe that follows waits 800 ms, then 1.6 s
+        Await.until(() -> {
+            try {
+                pool.get(Duration.ZERO).close();
+            } catch (IOException expected) {
+                // refused
+            }
+            return factory.attempts() >= 5;
+        }, Duration.ofSeconds(10), () -> "attempts: " + factory.attempts());
+        Await.until(() -> pool.stats().connecting() == 1, BOUND, () -> "the next probe waits: " + pool.stats());
+        long t0 = System.nanoTime();
+        pool.close();
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(1));
+        assertThat(pool.stats().connecting()).isZero();
+        assertThat(factory.attempts()).isEqualTo(5);
+        // NoPoolThreads: the probe's connector thread is gone
+    }
+
+    @Test
+    void aTlsBackendFailingItsHandshakesIsBackedOffToo() throws Exception {
+        Certificates server = Certificates.selfSigned("127.0.0.1");
+        Certificates stranger = Certificates.selfSigned("127.0.0.1");
+        try (TestServer tls = TestServer.start(TestServer.Mode.ECHO, 0,
+                server.serverContext().getServerSocketFactory())) {
+            factory.switchTo(ConnectionFactory.tls("127.0.0.1", tls.port(), BOUND, stranger.clientContext()));
+            try (ConnPool pool = ConnPool.create("tls", ConnPoolConfig.builder().maxSize(4).build(), factory)) {
+                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+                InvariantsTest.onThreads(8, Duration.ofSeconds(20), () -> {
+                    while (System.nanoTime() - end < 0) {
+                        // a handshake takes a while: callers that wait for one in flight may time out
+                        assertThatThrownBy(() -> pool.get(Duration.ofMillis(100)))
+                                .isInstanceOfAny(ConnectFailedException.class, AcquireTimeoutException.class)
+                                .satisfies(e -> {
+                                    if (e instanceof ConnectFailedException) {
+                                        assertThat(e).hasCauseInstanceOf(SSLHandshakeException.class);
+                                    }
+                                });
+                    }
+                });
+                assertThat(factory.attempts()).as("handshakes tried in 1 s").isBetween(1, 12);
+                assertThat(tls.accepted()).as("server side").isEqualTo(factory.attempts());
+                factory.switchTo(ConnectionFactory.tls("127.0.0.1", tls.port(), BOUND, server.clientContext()));
+                try (PooledConnection c = getWithin(pool, pool.config().maxConnectBackoff().plusSeconds(1))) {
+                    Echo.roundTrip(c);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aThousandVirtualThreadsAreRefusedAtOnceAndNoneHangs() throws Exception {
+        ThreadFactory virtual = VirtualThreads.factory();
+        try (ConnPool pool = ConnPool.create("virtual", ConnPoolConfig.builder().maxSize(8).build(), factory)) {
+            List<AsyncGet> gets = new ArrayList<>();
+            for (int i = 0; i < 1000; i++) {
+                gets.add(AsyncGet.start(virtual, pool, Duration.ofSeconds(2)));
+            }
+            for (AsyncGet g : gets) {
+                assertThat(g.outcome(Duration.ofSeconds(10))).isInstanceOf(ConnectFailedException.class);
+            }
+            assertThat(factory.attempts()).as("attempts for 1000 callers").isBetween(1, 20);
+        }
+    }
+
+    @Test
+    void closeRacingCallersRefusedWhileBackingOffThrowsNothingElse() throws Exception {
+        for (int round = 0; round < 20; round++) {
+            ConnPool pool = ConnPool.create("race-" + round, ConnPoolConfig.builder().maxSize(4)
+                    .evictInterval(Duration.ofMillis(1)).minSize(1).failFast(false).build(), factory);
+            int closeAfter = round;
+            InvariantsTest.onThreads(4, Duration.ofSeconds(20), () -> {
+                try {
+                    for (;;) {
+                        try {
+                            pool.get(Duration.ofMillis(50)).close();
+                        } catch (ConnectFailedException | AcquireTimeoutException expected) {
+                            Thread.onSpinWait();
+                        }
+                    }
+                } catch (PoolClosedException expected) {
+                    // the only way out
+                }
+            }, () -> {
+                long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(closeAfter * 10L);
+                while (System.nanoTime() - until < 0) {
+                    Thread.onSpinWait();
+                }
+                pool.close();
+            });
+            assertThat(pool.stats().connecting()).isZero();
+        }
+    }
+}

@@ -1,0 +1,284 @@
+package dev.connpool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.connpool.testkit.AsyncGet;
+import dev.connpool.testkit.Await;
+import dev.connpool.testkit.CountingServer;
+import dev.connpool.testkit.Echo;
+import dev.connpool.testkit.EchoBackendTest;
+import dev.connpool.testkit.VirtualThreads;
+import java.io.InterruptedIOException;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code suspend()}/{@code resume()} (DESIGN §7.1): while suspended, {@code get} waits until resumed
+ * or its deadline, interrupts, close and {@code maxWaiters} still apply, no connect starts (the
+ * refill to {@code minSize} included), returns still work; resume serves the waiters. Connects are
+ * counted on the server.
+ */
+class SuspendTest extends EchoBackendTest {
+
+    private static final Duration BOUND = Duration.ofSeconds(5);
+
+    private ConnPool pool(String name, ConnPoolConfig.Builder config) throws Exception {
+        return ConnPool.create(name, config.build(), tcp());
+    }
+
+    @Test
+    void aGetWaitsWhileSuspendedAndIsServedOnResume() throws Exception {
+        try (ConnPool pool = pool("paused", ConnPoolConfig.builder().minSize(1).maxSize(2))) {
+            server.awaitOpen(1, BOUND);
+            pool.suspend();
+            assertThat(pool.isSuspended()).isTrue();
+            AsyncGet waiter = AsyncGet.start(pool, Duration.ofSeconds(20));
+            Await.until(() -> pool.stats().waiters() == 1, BOUND, () -> "waiting: " + pool.stats());
+            assertThat(waiter.isDone()).as("an idle connection is there, but the pool is suspended").isFalse();
+            pool.resume();
+            assertThat(pool.isSuspended()).isFalse();
+            try (PooledConnection c = waiter.connection(BOUND)) {
+                Echo.roundTrip(c);
+            }
+            assertThat(server.accepted()).as("served the idle connection, opened nothing").isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aGetTimesOutAtItsDeadlineWhileSuspended() throws Exception {
+        try (ConnPool pool = pool("paused-timeout", ConnPoolConfig.builder().minSize(1).maxSize(2))) {
+            pool.suspend();
+            for (Duration timeout : List.of(Duration.ZERO, Duration.ofNanos(500_000), Duration.ofMillis(200))) {
+                long t0 = System.nanoTime();
+                assertThatThrownBy(() -> pool.get(timeout)).isInstanceOf(AcquireTimeoutException.class);
+                Duration took = Duration.ofNanos(System.nanoTime() - t0);
+                assertThat(took).as("timeout %s", timeout).isGreaterThanOrEqualTo(timeout)
+                        .isLessThan(timeout.plusSeconds(1));
+            }
+            assertThat(pool.stats().timeouts()).isEqualTo(3);
+            assertThat(pool.stats().successes()).isZero();
+        }
+    }
+
+    @Test
+    void noConnectStartsWhileSuspendedNotEvenTheRefill() throws Exception {
+        try (ConnPool pool = pool("no-connects", ConnPoolConfig.builder().minSize(2).maxSize(4)
+                .evictInterval(Duration.ofMillis(10)))) {
+            server.awaitOpen(2, BOUND);
+            pool.suspend();
+            assertThat(pool.evictIdle()).isEqualTo(2);
+            AsyncGet waiter = AsyncGet.start(pool, Duration.ofSeconds(20));
+            Await.until(() -> pool.stats().waiters() == 1, BOUND, () -> "waiting: " + pool.stats());
+            server.awaitOpen(0, BOUND);
+            // many evictor runs (every 10 ms) later, still nothing: the runs wait for a tick each
+            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(200);
+            Await.until(() -> System.nanoTime() - until > 0, BOUND, "200 ms passed");
+            assertThat(server.accepted()).isEqualTo(2);
+            assertThat(pool.stats().connecting()).isZero();
+            pool.resume();
+            waiter.connection(BOUND).close();
+            Await.until(() -> pool.stats().size() == 2, BOUND, () -> "refilled: " + pool.stats());
+            server.awaitOpen(2, BOUND);
+        }
+    }
+
+    @Test
+    void returnsStillWorkWhileSuspendedAndWaitersWaitForTheResume() throws Exception {
+        try (ConnPool pool = pool("returns", ConnPoolConfig.builder().maxSize(1))) {
+            PooledConnection lent = pool.get(BOUND);
+            Socket socket = lent.socket();
+            pool.suspend();
+            AsyncGet waiter = AsyncGet.start(pool, Duration.ofSeconds(20));
+            Await.until(() -> pool.stats().waiters() == 1, BOUND, () -> "waiting: " + pool.stats());
+            lent.close();
+            Await.until(() -> pool.stats().available() == 1, BOUND, () -> "returned: " + pool.stats());
+            assertThat(waiter.isDone()).isFalse();
+            pool.resume();
+            try (PooledConnection c = waiter.connection(BOUND)) {
+                assertThat(c.socket()).isSameAs(socket);
+            }
+        }
+    }
+
+    @Test
+    void aConnectInFlightWhenSuspendedBecomesIdleNotLent() throws Exception {
+        CountDownLatch connecting = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        ConnectionFactory real = tcp();
+        ConnectionFactory gated = () -> {
+            connecting.countDown();
+            try {
+                release.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                throw new InterruptedIOException();
+            }
+            return real.create();
+        };
+        try (ConnPool pool = ConnPool.create("in-flight", ConnPoolConfig.builder().maxSize(1).build(), gated)) {
+            AsyncGet waiter = AsyncGet.start(pool, Duration.ofSeconds(20));
+            assertThat(connecting.await(5, TimeUnit.SECONDS)).isTrue();
+            pool.suspend();
+            release.countDown();
+            Await.until(() -> pool.stats().available() == 1, BOUND, () -> "connected, idle: " + pool.stats());
+            assertThat(waiter.isDone()).isFalse();
+            pool.resume();
+            waiter.connection(BOUND).close();
+            assertThat(server.accepted()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void interruptsEndAWaitWhileSuspended() throws Exception {
+        try (ConnPool pool = pool("interrupted", ConnPoolConfig.builder().minSize(1).maxSize(1))) {
+            pool.suspend();
+            Thread.currentThread().interrupt();
+            try {
+                assertThatThrownBy(() -> pool.get(BOUND)).isInstanceOf(InterruptedIOException.class);
+                assertThat(Thread.currentThread().isInterrupted()).isTrue();
+            } finally {
+                Thread.interrupted();
+            }
+            AsyncGet waiter = AsyncGet.start(pool, Duration.ofSeconds(20));
+            Await.until(() -> pool.stats().waiters() == 1, BOUND, () -> "waiting: " + pool.stats());
+            waiter.interrupt();
+            assertThat(waiter.outcome(BOUND)).isInstanceOf(InterruptedIOException.class);
+            assertThat(waiter.interruptKept()).isTrue();
+            assertThat(pool.stats().available()).as("nothing lost").isEqualTo(1);
+        }
+    }
+
+    @Test
+    void maxWaitersStillAppliesWhileSuspended() throws Exception {
+        try (ConnPool pool = pool("crowded", ConnPoolConfig.builder().maxSize(4).maxWaiters(1))) {
+            pool.suspend();
+            AsyncGet first = AsyncGet.start(pool, Duration.ofSeconds(20));
+            Await.until(() -> pool.stats().waiters() == 1, BOUND, () -> "waiting: " + pool.stats());
+            // with room for three more connections, the second caller would connect, but not now
+            assertThatThrownBy(() -> pool.get(BOUND)).isInstanceOf(TooManyWaitersException.class);
+            pool.resume();
+            first.connection(BOUND).close();
+        }
+    }
+
+    @Test
+    void closingASuspendedPoolFailsItsWaiters() throws Exception {
+        ConnPool pool = pool("closed-while-paused", ConnPoolConfig.builder().minSize(1).maxSize(1));
+        pool.suspend();
+        AsyncGet waiter = AsyncGet.start(pool, Duration.ofSeconds(20));
+        Await.until(() -> pool.stats().waiters() == 1, BOUND, () -> "waiting: " + pool.stats());
+        pool.close();
+        assertThat(waiter.outcome(BOUND)).isInstanceOf(PoolClosedException.class);
+        assertThatThrownBy(() -> pool.get(BOUND)).isInstanceOf(PoolClosedException.class);
+        pool.resume(); // does nothing to a closed pool, throws nothing
+        pool.suspend();
+        assertThatThrownBy(() -> pool.get(Duration.ZERO)).isInstanceOf(PoolClosedException.class);
+        server.awaitOpen(0, BOUND);
+    }
+
+    @Test
+    void suspendAndResumeAreIdempotent() throws Exception {
+        try (ConnPool pool = pool("twice", ConnPoolConfig.builder().maxSize(1))) {
+            pool.resume();
+            assertThat(pool.isSuspended()).isFalse();
+            pool.suspend();
+            pool.suspend();
+            assertThat(pool.isSuspended()).isTrue();
+            pool.resume();
+            pool.resume();
+            assertThat(pool.isSuspended()).isFalse();
+            pool.get(BOUND).close();
+        }
+    }
+
+    @Test
+    void aThousandSuspendsAndResumesUnderLoadLoseNothing() throws Exception {
+        try (CountingServer counting = new CountingServer();
+             ConnPool pool = ConnPool.create("flapping", ConnPoolConfig.builder().maxSize(3).build(),
+                     InvariantsTest.lingering(counting.port()))) {
+            InvariantsTest.onThreads(6, Duration.ofSeconds(40), () -> {
+                for (int i = 0; i < 300; i++) {
+                    try (PooledConnection c = pool.get(Duration.ofSeconds(10))) {
+                        if (ThreadLocalRandom.current().nextInt(20) == 0) {
+                            c.markUnusable();
+                        }
+                    }
+                }
+            }, () -> {
+                for (int i = 0; i < 1000; i++) {
+                    pool.suspend();
+                    Thread.yield();
+                    pool.resume();
+                }
+            });
+            assertThat(pool.isSuspended()).isFalse();
+            PoolStats s = pool.stats();
+            assertThat(s.successes()).isEqualTo(6 * 300);
+            assertThat(s.timeouts()).isZero();
+            assertThat(s.closed()).isEqualTo(s.created() - s.size());
+            assertThat(counting.maxOpen()).as("server side").isLessThanOrEqualTo(3);
+            Echo.assertFullyUsable(pool);
+        }
+    }
+
+    @Test
+    void closeRacingSuspendAndResumeThrowsOnlyPoolClosedException() throws Exception {
+        for (int round = 0; round < 20; round++) {
+            ConnPool pool = pool("race-" + round, ConnPoolConfig.builder().minSize(1).maxSize(2)
+                    .evictInterval(Duration.ofMillis(1)));
+            int closeAfter = round;
+            InvariantsTest.onThreads(3, Duration.ofSeconds(20), () -> {
+                try {
+                    for (;;) {
+                        try (PooledConnection c = pool.get(Duration.ofMillis(20))) {
+                            c.getOutputStream().write(1);
+                        } catch (AcquireTimeoutException whileSuspended) {
+                            Thread.onSpinWait();
+                        }
+                    }
+                } catch (PoolClosedException expected) {
+                    // the only way out
+                }
+            }, () -> {
+                long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(closeAfter * 5L);
+                while (System.nanoTime() - until < 0) {
+                    pool.suspend();
+                    pool.resume();
+                }
+                pool.suspend();
+                pool.close();
+            });
+            PoolStats s = pool.stats();
+            assertThat(s.size()).isZero();
+            assertThat(s.closed()).isEqualTo(s.created());
+        }
+        server.awaitOpen(0, BOUND);
+    }
+
+    @Test
+    void virtualThreadsWaitThroughASuspension() throws Exception {
+        ThreadFactory virtual = VirtualThreads.factory();
+        try (ConnPool pool = pool("virtual", ConnPoolConfig.builder().maxSize(4))) {
+            pool.suspend();
+            List<AsyncGet> gets = new ArrayList<>();
+            for (int i = 0; i < 500; i++) {
+                gets.add(AsyncGet.start(virtual, pool, Duration.ofSeconds(30), true));
+            }
+            Await.until(() -> pool.stats().waiters() == 500, Duration.ofSeconds(10), () -> "all wait: " + pool.stats());
+            assertThat(server.accepted()).isZero();
+            pool.resume();
+            // four connections serve 500 callers, each returning at once
+            for (AsyncGet g : gets) {
+                g.connection(Duration.ofSeconds(20));
+            }
+            assertThat(server.accepted()).isLessThanOrEqualTo(4);
+        }
+    }
+}

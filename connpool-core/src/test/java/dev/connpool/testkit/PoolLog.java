@@ -1,0 +1,70 @@
+package dev.connpool.testkit;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import java.util.stream.Collectors;
+
+/**
+ * Captures what the pool logs: records are read from {@code java.util.logging} under
+ * {@code dev.connpool}, where the pool's {@link System.Logger} lands with no other logging
+ * provider on the class path. Start with {@link #capture()}, end with {@link #close()} (which
+ * restores the logger's level).
+ */
+public final class PoolLog implements AutoCloseable {
+
+    private final Logger logger = Logger.getLogger("dev.connpool");
+    private final Level levelBefore;
+    private final List<LogRecord> records = new CopyOnWriteArrayList<>();
+    private final Handler handler = new Handler() {
+        @Override
+        public void publish(LogRecord record) {
+            records.add(record);
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+        }
+    };
+
+    private PoolLog() {
+        levelBefore = logger.getLevel();
+        logger.setLevel(Level.ALL);
+        handler.setLevel(Level.ALL);
+        logger.addHandler(handler);
+    }
+
+    /** Starts capturing every level. */
+    public static PoolLog capture() {
+        return new PoolLog();
+    }
+
+    /** Everything captured so far. */
+    public List<LogRecord> records() {
+        return records;
+    }
+
+    /** The records at a level whose message contains the text. */
+    public List<LogRecord> at(Level level, String text) {
+        return records.stream().filter(r -> r.getLevel().equals(level) && r.getMessage() != null
+                && r.getMessage().contains(text)).collect(Collectors.toList());
+    }
+
+    /** The messages captured, for assertion messages. */
+    public String messages() {
+        return records.stream().map(r -> r.getLevel() + " " + r.getMessage()).collect(Collectors.joining("\n"));
+    }
+
+    @Override
+    public void close() {
+        logger.removeHandler(handler);
+        logger.setLevel(levelBefore);
+    }
+}
