@@ -310,11 +310,11 @@
                 'State'),
             ...COUNTERS.map((c) => h('th', { rowspan: 2, title: c.title }, c.label)),
             h('th', { colspan: REASONS.length, class: 'connpools-group' }, 'Closed, by reason'),
-            ...(writable ? [h('th', { rowspan: 2 }, '')] : []),
           ]),
           h('tr', REASONS.map((reason) => h('th', { class: 'connpools-reason' }, reason))),
         ]);
-        const rows = names.map((name) => {
+        const columns = 3 + COUNTERS.length + REASONS.length;
+        const rows = names.flatMap((name) => {
           const pool = this.pools[name];
           const status = this.health[name];
           const closed = (pool.stats && pool.stats.closed) || {};
@@ -326,7 +326,7 @@
             nameCell.push(h('div', { class: 'connpools-connect-error', 'data-field': 'lastConnectError' },
                 pool.lastConnectError));
           }
-          return h('tr', { key: name, 'data-pool': name }, [
+          const row = h('tr', { key: name, 'data-pool': name, class: writable ? 'connpools-with-controls' : '' }, [
             h('td', { class: 'connpools-left' }, nameCell),
             h('td', { class: 'connpools-left', 'data-field': 'status' },
                 status ? [h(SbaStatusBadge, { status: status })] : '–'),
@@ -337,8 +337,15 @@
             ]),
             ...COUNTERS.map((c) => h('td', { 'data-field': c.field }, String(valueOf(pool, c.field) ?? '–'))),
             ...REASONS.map((reason) => h('td', { 'data-field': 'closed.' + reason }, String(closed[reason] ?? '–'))),
-            ...(writable ? [h('td', { class: 'connpools-action' }, this.renderControls(name, pool))] : []),
           ]);
+          if (!writable) {
+            return [row];
+          }
+          // the controls on a row of their own, under the pool's numbers: the table stays narrow
+          return [row, h('tr', { key: name + '-controls', 'data-pool-controls': name, class: 'connpools-controls-row' }, [
+            h('td', { colspan: columns, class: 'connpools-left' },
+                [h('div', { class: 'connpools-controls' }, this.renderControls(name, pool))]),
+          ])];
         });
         return h('div', { class: 'connpools-scroll' }, [
           h('table', { class: 'connpools-table' }, [head, h('tbody', rows)]),

@@ -199,7 +199,7 @@ public final class AdminUi {
         String before = outcome(pool);
         for (Map.Entry<String, Integer> size : Map.of("minSize", minSize, "maxSize", maxSize).entrySet()) {
             WebElement input = browser.driver().findElement(
-                    By.cssSelector("tr[data-pool='" + pool + "'] input[data-input='" + size.getKey() + "']"));
+                    By.cssSelector("tr[data-pool-controls='" + pool + "'] input[data-input='" + size.getKey() + "']"));
             input.clear();
             input.sendKeys(String.valueOf(size.getValue()));
         }
@@ -219,12 +219,12 @@ public final class AdminUi {
     /** The outcome the view shows beside a pool's controls, or null. */
     public String outcome(String pool) {
         List<WebElement> found = browser.driver().findElements(
-                By.cssSelector("tr[data-pool='" + pool + "'] [data-field='outcome']"));
+                By.cssSelector("tr[data-pool-controls='" + pool + "'] [data-field='outcome']"));
         return found.isEmpty() ? null : found.get(0).getText();
     }
 
     private static By control(String pool, String action) {
-        return By.cssSelector("tr[data-pool='" + pool + "'] button[data-action='" + action + "']");
+        return By.cssSelector("tr[data-pool-controls='" + pool + "'] button[data-action='" + action + "']");
     }
 
     /** Whether a control of a pool is shown. */
