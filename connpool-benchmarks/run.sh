@@ -18,9 +18,11 @@
 #   connpool-benchmarks/run.sh --no-build ...   reuse connpool-benchmarks/target/benchmarks.jar
 #
 # Scenarios: Sequential, Parallel, Contended, HealthChecked (pool overhead); HealthCheckedWindow
-# (connpool's 500 ms check window); Saturated (16 threads, 4 connections, an 8-byte echo per get;
-# throughput and latency percentiles); VirtualThreads (1,000 virtual threads, 10 connections; needs
-# JDK 21+, left out with a note on older JVMs); EndToEnd; Clock.
+# (connpool's 500 ms check window); SequentialLeakDetection, ParallelLeakDetection (connpool with
+# leak detection on, against Sequential and Parallel with it off); Saturated (16 threads, 4
+# connections, an 8-byte echo per get; throughput and latency percentiles); VirtualThreads (1,000
+# virtual threads, 10 connections; needs JDK 21+, left out with a note on older JVMs); EndToEnd;
+# Clock.
 #
 # Uses $JAVA_HOME's java if set (as Maven does), else the java on the PATH. Run it on an otherwise
 # idle machine: anything else running shows up in the numbers.

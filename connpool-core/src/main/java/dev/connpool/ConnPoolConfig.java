@@ -226,10 +226,12 @@ public final class ConnPoolConfig {
      * WARNING (logger {@code dev.connpool}) naming the pool, the thread that took it, how long it has
      * been held and the stack of the {@code get} that took it, counted in
      * {@link PoolStats#leaksSuspected()}; an INFO follows if that lease is returned later. The pool
-     * looks for such leases about every quarter of the threshold (at least every 50 ms, at most every
-     * 30 s) on the pool's housekeeping thread, which runs for it even when the evictor is disabled,
-     * so a report comes between the threshold and about 1.25 times it. {@link Duration#ZERO}, the default, turns detection off:
-     * no stack is captured and {@code get} costs exactly what it did.
+     * looks for such leases every quarter of the threshold, but not more often than every 50 ms nor
+     * less often than every 30 s, on the pool's housekeeping thread, which runs for it even when the
+     * evictor is disabled; so a report comes at most that interval after the threshold has passed.
+     * On, every {@code get} captures its stack, which costs microseconds and some hundred bytes per
+     * get (see the benchmarks); {@link Duration#ZERO}, the default, turns detection off: no stack is
+     * captured and {@code get} costs what it did without it.
      *
      * @return zero (off) or positive
      */

@@ -59,22 +59,6 @@ class ConnectBackoffTest {
         return ConnectionFactory.tcp(live.host(), live.port(), BOUND);
     }
 
-    /** Gets until one succeeds, within the bound; what it got, closed. */
-    private static PooledConnection getWithin(ConnPool pool, Duration bound) {
-        PooledConnection[] got = new PooledConnection[1];
-        Await.until(() -> {
-            try {
-                got[0] = pool.get(Duration.ofMillis(100));
-                return true;
-            } catch (ConnectFailedException | AcquireTimeoutException notYet) {
-                return false;
-            } catch (IOException e) {
-                throw new AssertionError(e);
-            }
-        }, bound, () -> "not served: " + pool.stats());
-        return got[0];
-    }
-
     /**
      * The acceptance measurement: 16 callers loop {@code get(100 ms)} for 3 s against a backend that
      * refuses. Without backoff the pool dialled about 12,500 times in those 3 s (measured on the
@@ -117,7 +101,7 @@ class ConnectBackoffTest {
 
             factory.switchTo(liveTcp());
             long back = System.nanoTime();
-            try (PooledConnection c = getWithin(pool, config.maxConnectBackoff().plusSeconds(1))) {
+            try (PooledConnection c = Echo.awaitServed(pool, config.maxConnectBackoff().plusSeconds(1))) {
                 Echo.roundTrip(c);
             }
             System.out.println("served " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - back)
@@ -255,7 +239,7 @@ class ConnectBackoffTest {
             // the first connect, and at most the probe if the first assertion took longer than 100 ms
             assertThat(factory.attempts()).isBetween(1, 2);
             factory.switchTo(liveTcp());
-            try (PooledConnection c = getWithin(pool, pool.config().maxConnectBackoff().plusSeconds(1))) {
+            try (PooledConnection c = Echo.awaitServed(pool, pool.config().maxConnectBackoff().plusSeconds(1))) {
                 Echo.roundTrip(c);
             }
             assertThat(pool.stats().size()).isEqualTo(1);
@@ -333,7 +317,7 @@ class ConnectBackoffTest {
                 assertThat(factory.attempts()).as("handshakes tried in 1 s").isBetween(1, 12);
                 assertThat(tls.accepted()).as("server side").isEqualTo(factory.attempts());
                 factory.switchTo(ConnectionFactory.tls("127.0.0.1", tls.port(), BOUND, server.clientContext()));
-                try (PooledConnection c = getWithin(pool, pool.config().maxConnectBackoff().plusSeconds(1))) {
+                try (PooledConnection c = Echo.awaitServed(pool, pool.config().maxConnectBackoff().plusSeconds(1))) {
                     Echo.roundTrip(c);
                 }
             }

@@ -29,7 +29,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * The stress test of the invariants: 64 threads share a pool of 8 over real loopback sockets,
  * with a factory that fails a fifth of its connects, callers that mark connections unusable at
  * random, a health check that fails at random, short lifetimes and idle timeouts, and a close()
- * while all of it runs. Sockets are counted on the server side.
+ * while all of it runs. Sockets are counted on the server side, and a sampler checks every stats
+ * snapshot. The second run adds an operator at work under the same load: resizes, suspensions and
+ * soft evictions (issue 12).
  */
 @Timeout(180)
 @ExtendWith(NoPoolThreads.class)
@@ -42,8 +44,43 @@ class PoolStressIT {
     /** Scheduling slack past a deadline: 65 busy threads on 2 cores. */
     private static final Duration SLACK = Duration.ofSeconds(1);
 
+    /** The largest maxSize the operator of the second run sets. */
+    private static final int MAX_RESIZED = 12;
+
     @Test
     void sixtyFourThreadsOnEightConnectionsWithFaultsKeepEveryInvariant() throws Exception {
+        stress("stress", null);
+    }
+
+    @Test
+    void resizesSuspensionsAndSoftEvictionsUnderTheSameLoadKeepEveryInvariant() throws Exception {
+        stress("stress-operated", pool -> {
+            ThreadLocalRandom r = ThreadLocalRandom.current();
+            switch (r.nextInt(3)) {
+                case 0:
+                    int max = 4 + r.nextInt(MAX_RESIZED - 3);
+                    pool.resize(r.nextInt(3), max);
+                    break;
+                case 1:
+                    pool.suspend();
+                    LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(200 + r.nextInt(2_000)));
+                    pool.resume();
+                    break;
+                default:
+                    pool.softEvictAll();
+                    break;
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1 + r.nextInt(5)));
+        });
+    }
+
+    /** One action of an operator, repeated while the workers run. */
+    interface Operator {
+        void act(ConnPool pool) throws Exception;
+    }
+
+    private void stress(String name, Operator operator) throws Exception {
+        int mostOpen = operator == null ? MAX : MAX_RESIZED;
         try (CountingServer server = new CountingServer()) {
             ConnectionFactory tcp = ConnectionFactory.tcp("127.0.0.1", server.port(), Duration.ofSeconds(5));
             LongAdder refused = new LongAdder();
@@ -60,9 +97,13 @@ class PoolStressIT {
                     throw new IOException("failed by the test (one in fifty)");
                 }
             };
-            ConnPool pool = ConnPool.create("stress", ConnPoolConfig.builder().minSize(2).maxSize(MAX).increment(2)
+            ConnPool pool = ConnPool.create(name, ConnPoolConfig.builder().minSize(2).maxSize(MAX).increment(2)
                     .idleTimeout(Duration.ofMillis(20)).maxLifetime(Duration.ofMillis(200))
-                    .evictInterval(Duration.ofMillis(10)).healthCheck(sometimes).failFast(false).build(), flaky);
+                    .evictInterval(Duration.ofMillis(10)).healthCheck(sometimes).failFast(false)
+                    // a backend refusing one connect in five keeps the pool backing off most of the time; a
+                    // 5 ms backoff runs the probe and the refusals thousands of times and still lets the load
+                    // through
+                    .maxConnectBackoff(Duration.ofMillis(5)).build(), flaky);
 
             LongAdder served = new LongAdder();
             LongAdder timedOut = new LongAdder();
@@ -73,12 +114,31 @@ class PoolStressIT {
             List<Throwable> examples = new CopyOnWriteArrayList<>();
             AtomicBoolean closing = new AtomicBoolean();
             CountDownLatch halfway = new CountDownLatch(THREADS);
+            AtomicLong operations = new AtomicLong();
+            List<String> violations = new CopyOnWriteArrayList<>();
+            Thread sampler = new Thread(() -> sample(pool, mostOpen, closing, violations), name + "-sampler");
+            Thread operating = new Thread(() -> {
+                try {
+                    while (operator != null && !closing.get()) {
+                        operator.act(pool);
+                        operations.incrementAndGet();
+                    }
+                } catch (Throwable e) {
+                    examples.add(e);
+                } finally {
+                    pool.resume();
+                }
+            }, name + "-operator");
+            sampler.start();
+            operating.start();
 
             InvariantsTest.onThreads(THREADS, Duration.ofSeconds(150), () -> {
                 ThreadLocalRandom r = ThreadLocalRandom.current();
                 byte[] out = new byte[1];
+                boolean pastHalf = false;
                 for (int i = 0; i < OPS; i++) {
-                    if (i == OPS / 2) {
+                    if (i == OPS / 2 && !pastHalf) {
+                        pastHalf = true;
                         halfway.countDown();
                     }
                     long start = System.nanoTime();
@@ -89,7 +149,12 @@ class PoolStressIT {
                         timedOut.increment();
                         continue;
                     } catch (ConnectFailedException e) {
+                        // a failed connect, or refused at once while the pool backs off: asking again
+                        // a moment later, as a client would, does not count as one of this worker's
+                        // operations (64 threads spinning on refusals would starve everyone else)
                         connectFailed.increment();
+                        i--;
+                        LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(500));
                         continue;
                     } catch (PoolClosedException e) {
                         if (!closing.get()) {
@@ -154,13 +219,25 @@ class PoolStressIT {
                 }
                 if (halfway.await(120, TimeUnit.SECONDS)) {
                     closing.set(true);
+                    operating.join(10_000);
                     pool.close();
                 }
             });
+            closing.set(true);
+            operating.join(10_000);
+            sampler.join(10_000);
+            assertThat(operating.isAlive() || sampler.isAlive()).isFalse();
 
+            System.out.println(name + ": served " + served.sum() + ", timed out " + timedOut.sum()
+                    + ", connect failed or refused " + connectFailed.sum() + "; " + pool.stats());
             assertThat(examples).isEmpty();
             assertThat(unexpected).isEmpty();
-            assertThat(server.maxOpen()).as("most sockets open at once, server side").isLessThanOrEqualTo(MAX);
+            assertThat(violations).isEmpty();
+            if (operator != null) {
+                assertThat(operations.get()).as("operator actions").isGreaterThan(50);
+                assertThat(pool.stats().lifetimeClosed()).isGreaterThan(0);
+            }
+            assertThat(server.maxOpen()).as("most sockets open at once, server side").isLessThanOrEqualTo(mostOpen);
             server.awaitOpen(0, Duration.ofSeconds(10));
             assertThat(Duration.ofNanos(worstOverrun.get())).as("worst overrun of a deadline").isLessThan(SLACK);
             assertThat(served.sum()).isGreaterThan(THREADS * OPS / 4);
@@ -180,6 +257,20 @@ class PoolStressIT {
             assertThat(s.pingFailed()).isGreaterThan(0);
             assertThat(s.unusableClosed()).isGreaterThan(0);
             assertThat(s.lifetimeClosed() + s.idleClosed()).isGreaterThan(0);
+        }
+    }
+
+    /** Checks every snapshot until the pool closes: counters monotonic and adding up, sizes consistent. */
+    private static void sample(ConnPool pool, int mostOpen, AtomicBoolean closing, List<String> violations) {
+        PoolStats prev = pool.stats();
+        while (!closing.get()) {
+            PoolStats s = pool.stats();
+            InvariantsTest.check(prev, s, violations);
+            if (s.size() > mostOpen || s.waiters() < 0 || s.connecting() < 0) {
+                violations.add("sizes beyond " + mostOpen + ": " + s);
+            }
+            prev = s;
+            LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(100));
         }
     }
 }

@@ -2,6 +2,7 @@ package dev.connpool;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.connpool.testkit.Await;
 import dev.connpool.testkit.NoPoolThreads;
 import dev.connpool.testkit.TestServer;
 import java.time.Duration;
@@ -67,8 +68,9 @@ class StatsTest {
             PoolStats end = pool.stats();
             assertThat(end.requests()).isEqualTo(16 * 1500);
             assertThat(end.successes()).isEqualTo(16 * 1500);
-            assertThat(end.active()).isZero();
             assertThat(end.waiters()).isZero();
+            // the evictor (every 5 ms) holds an idle connection while it checks it, and counts as active
+            Await.until(() -> pool.stats().active() == 0, Duration.ofSeconds(5), () -> "nothing lent: " + pool.stats());
         }
     }
 }

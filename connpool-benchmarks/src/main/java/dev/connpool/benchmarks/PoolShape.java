@@ -36,4 +36,10 @@ public @interface PoolShape {
      *         hooks check every borrow, so they have no such variant
      */
     long healthCheckAfterIdleMillis() default 0;
+
+    /**
+     * @return connpool's {@code leakDetectionThreshold} in milliseconds; 0 (the default) turns leak
+     *         detection off. The peers have no such setting, so only connpool's scenarios set it
+     */
+    long leakDetectionMillis() default 0;
 }

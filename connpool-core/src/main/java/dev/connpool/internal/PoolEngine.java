@@ -114,7 +114,7 @@ public final class PoolEngine {
         Duration interval = config.evictInterval();
         boolean evicting = !interval.isZero() && !interval.isNegative();
         HousekeepingThread housekeeping = !evicting && leaks == null ? null
-                : new HousekeepingThread(name, evicting ? housekeeper::evict : null,
+                : new HousekeepingThread(name, evicting ? this::evict : null,
                         evicting ? saturatedNanos(interval) : 0,
                         leaks == null ? null : leaks::scan, leaks == null ? 0 : leaks.scanIntervalNanos());
         this.lifecycle = new Lifecycle(this, housekeeping, vetting.timed);
@@ -255,6 +255,14 @@ public final class PoolEngine {
     // =====================================================================================
     // housekeeping, close
     // =====================================================================================
+
+    /**
+     * One evictor run: check idle connections oldest first, then refill to minSize. The housekeeping
+     * thread runs it; EngineModelCheckIT calls it (reflectively) as an operation of its scenarios.
+     */
+    void evict() {
+        housekeeper.evict();
+    }
 
     /**
      * Closes every idle connection now (reason idle), then refills to minSize.

@@ -36,10 +36,10 @@ import java.util.function.ToDoubleFunction;
  * <tr><td>{@code connpool.connections.created}</td><td>counter</td><td>connections opened</td></tr>
  * <tr><td>{@code connpool.connections.closed}</td><td>counter</td><td>connections closed, tag {@code reason}:
  *     idle, lifetime, health, unusable, shutdown</td></tr>
- * <tr><td>{@code connpool.connections.leaked}</td><td>counter</td><td>leases held longer than
- *     {@code leakDetectionThreshold}, each counted once</td></tr>
- * <tr><td>{@code connpool.connections.health.skipped}</td><td>counter</td><td>gets that lent an idle
- *     connection without a health check, thanks to {@code healthCheckAfterIdle}</td></tr>
+ * <tr><td>{@code connpool.connections.leaked}</td><td>counter</td><td>leases reported by leak detection
+ *     ({@link PoolStats#leaksSuspected()})</td></tr>
+ * <tr><td>{@code connpool.connections.health.skipped}</td><td>counter</td><td>gets that skipped the health
+ *     check thanks to {@code healthCheckAfterIdle} ({@link PoolStats#healthChecksSkipped()})</td></tr>
  * </table>
  *
  * <pre>{@code
@@ -94,13 +94,12 @@ public final class ConnPoolMetrics implements MeterBinder, AutoCloseable {
                 .register(registry);
 
         counter(registry, "connpool.connections.timeout", "Gets that timed out", Tags.empty(), PoolStats::timeouts);
-        counter(registry, "connpool.connections.leaked",
-                "Leases held longer than the leak detection threshold, each counted once", Tags.empty(),
-                PoolStats::leaksSuspected);
-        counter(registry, "connpool.connections.health.skipped",
-                "Gets that lent an idle connection without a health check (idle less than health-check after-idle)",
-                Tags.empty(), PoolStats::healthChecksSkipped);
         counter(registry, "connpool.connections.created", "Connections opened", Tags.empty(), PoolStats::created);
+        counter(registry, "connpool.connections.leaked", "Leases held longer than the leak detection threshold",
+                Tags.empty(), PoolStats::leaksSuspected);
+        counter(registry, "connpool.connections.health.skipped",
+                "Gets that lent an idle connection without its health check (healthCheckAfterIdle)", Tags.empty(),
+                PoolStats::healthChecksSkipped);
         for (CloseReason reason : CloseReason.values()) {
             counter(registry, "connpool.connections.closed", "Connections closed, by reason",
                     Tags.of("reason", reason.tag()), s -> s.closed(reason));

@@ -3,12 +3,14 @@ package dev.connpool.reliability;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.connpool.AcquireTimeoutException;
 import dev.connpool.ConnPool;
 import dev.connpool.ConnPoolConfig;
 import dev.connpool.ConnectFailedException;
 import dev.connpool.HealthCheck;
 import dev.connpool.PoolStats;
 import dev.connpool.PooledConnection;
+import dev.connpool.testkit.AsyncGet;
 import dev.connpool.testkit.Await;
 import dev.connpool.testkit.Echo;
 import dev.connpool.testkit.ProxiedEchoTest;
@@ -37,8 +39,10 @@ class BackendOutageIT extends ProxiedEchoTest {
 
     @Test
     void outageOfSeveralEvictIntervalsThenRecovery() throws Exception {
+        // connect backoff up to one evict interval: the refill after the outage still comes within two
         ConnPoolConfig config = ConnPoolConfig.builder().minSize(3).maxSize(6).increment(2)
-                .evictInterval(EVICT).healthCheck(HealthCheck.liveness()).failFast(false).build();
+                .evictInterval(EVICT).healthCheck(HealthCheck.liveness()).failFast(false)
+                .maxConnectBackoff(EVICT).build();
         try (ConnPool pool = ConnPool.create("outage", config, viaProxy(CONNECT_TIMEOUT))) {
             proxy.awaitOpen(3, Duration.ofSeconds(5));
             Echo.assertFullyUsable(pool); // 6 open, 6 idle
@@ -102,9 +106,10 @@ class BackendOutageIT extends ProxiedEchoTest {
     }
 
     @Test
-    void refusedConnectsFailFastWhileOpenConnectionsKeepWorking() throws Exception {
+    void withoutBackoffRefusedConnectsFailFastWhileOpenConnectionsKeepWorking() throws Exception {
+        // every caller that needs a connection dials, and a refused connect is a certain answer
         ConnPoolConfig config = ConnPoolConfig.builder().minSize(2).maxSize(4).evictInterval(Duration.ZERO)
-                .build();
+                .maxConnectBackoff(Duration.ZERO).build();
         try (ConnPool pool = ConnPool.create("refuse", config, viaProxy(CONNECT_TIMEOUT))) {
             proxy.awaitOpen(2, Duration.ofSeconds(5));
             proxy.refuse();
@@ -132,6 +137,38 @@ class BackendOutageIT extends ProxiedEchoTest {
     }
 
     @Test
+    void withBackoffCallersWaitForOpenConnectionsWhileConnectsAreRefused() throws Exception {
+        ConnPoolConfig config = ConnPoolConfig.builder().minSize(2).maxSize(4).evictInterval(Duration.ZERO)
+                .build();
+        try (ConnPool pool = ConnPool.create("refuse-backoff", config, viaProxy(CONNECT_TIMEOUT))) {
+            proxy.awaitOpen(2, Duration.ofSeconds(5));
+            proxy.refuse();
+            PooledConnection a = pool.get(Duration.ofSeconds(1));
+            PooledConnection b = pool.get(Duration.ofSeconds(1));
+            Echo.roundTrip(a); // open connections keep working
+            // the first caller that needs a connection dials, and its refusal is its answer
+            assertThatThrownBy(() -> pool.get(Duration.ofSeconds(5))).isInstanceOf(ConnectFailedException.class)
+                    .hasCauseInstanceOf(ConnectException.class);
+            // the next ones wait for a connection in use, within their deadline, instead of dialing
+            for (int i = 0; i < 5; i++) {
+                long t0 = System.nanoTime();
+                assertThatThrownBy(() -> pool.get(Duration.ofMillis(200))).isInstanceOf(AcquireTimeoutException.class);
+                assertThat((System.nanoTime() - t0) / 1_000_000).as("waited out its deadline").isBetween(199L, 1_200L);
+            }
+            assertThat(pool.stats().connectFailures()).as("no storm: the first and a probe or two")
+                    .isBetween(1L, 5L);
+            AsyncGet waiter = AsyncGet.start(pool, Duration.ofSeconds(5));
+            Await.until(() -> pool.stats().waiters() == 1, Duration.ofSeconds(5), () -> "" + pool.stats());
+            a.close();
+            waiter.connection(Duration.ofSeconds(5)).close(); // served by the return
+            b.close();
+            proxy.start();
+            Echo.awaitServed(pool, config.maxConnectBackoff().plusSeconds(1)).close();
+            Echo.assertFullyUsable(pool);
+        }
+    }
+
+    @Test
     void leasesKilledByTheOutageAreReplacedOnceTheBackendIsBack() throws Exception {
         ConnPoolConfig config = ConnPoolConfig.builder().maxSize(2).evictInterval(Duration.ZERO).build();
         try (ConnPool pool = ConnPool.create("outage-waiters", config, viaProxy(CONNECT_TIMEOUT))) {
@@ -146,6 +183,8 @@ class BackendOutageIT extends ProxiedEchoTest {
             }
             assertThatThrownBy(() -> pool.get(Duration.ofMillis(200))).isInstanceOf(ConnectFailedException.class);
             proxy.start();
+            // the refused connect started the connect backoff: served again within it
+            Echo.awaitServed(pool, config.maxConnectBackoff().plusSeconds(1)).close();
             Echo.assertFullyUsable(pool);
             assertThat(pool.stats().unusableClosed()).isEqualTo(2);
         }

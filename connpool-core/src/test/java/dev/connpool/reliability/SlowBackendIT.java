@@ -146,6 +146,8 @@ class SlowBackendIT {
             assertThat(pool.stats().connectFailures()).isPositive();
             assertThat(pool.stats().size()).isZero();
             proxy.blackhole(false);
+            // the failed connects started the connect backoff: the pool serves again within it
+            Echo.awaitServed(pool, config.maxConnectBackoff().plusSeconds(1)).close();
             Echo.assertFullyUsable(pool);
         }
         proxy.awaitOpen(0, Duration.ofSeconds(5));

@@ -2,7 +2,9 @@ package dev.connpool.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.connpool.AcquireTimeoutException;
 import dev.connpool.ConnPool;
+import dev.connpool.ConnectFailedException;
 import dev.connpool.PooledConnection;
 import java.io.EOFException;
 import java.io.IOException;
@@ -54,6 +56,28 @@ public final class Echo {
 
     public static void roundTrip(PooledConnection c) throws IOException {
         roundTrip(c.socket());
+    }
+
+    /**
+     * Gets until a get succeeds (each {@code get(100 ms)}; refusals and timeouts retried), within the
+     * bound: for a pool that backs off after failed connects and serves again once the backend is back.
+     *
+     * @return the connection got, open
+     * @throws AssertionError if none was had within the bound
+     */
+    public static PooledConnection awaitServed(ConnPool pool, Duration bound) {
+        PooledConnection[] got = new PooledConnection[1];
+        Await.until(() -> {
+            try {
+                got[0] = pool.get(Duration.ofMillis(100));
+                return true;
+            } catch (ConnectFailedException | AcquireTimeoutException notYet) {
+                return false;
+            } catch (IOException e) {
+                throw new AssertionError(e);
+            }
+        }, bound, () -> "not served: " + pool.stats());
+        return got[0];
     }
 
     /**

@@ -12,7 +12,7 @@ import org.openjdk.jmh.annotations.State;
  * connpool with production settings: idle timeout 30 s and max lifetime 5 min on, the evictor at
  * its default 30 s, and either no health check or {@link HealthCheck#liveness()} on every get
  * (or, with {@link dev.connpool.benchmarks.PoolShape#healthCheckAfterIdleMillis()}, on a get of a
- * connection idle at least that long).
+ * connection idle at least that long), and leak detection as the shape says (off by default).
  */
 @State(Scope.Benchmark)
 public class ConnPoolFixture extends PoolFixture {
@@ -25,6 +25,7 @@ public class ConnPoolFixture extends PoolFixture {
         ConnPoolConfig config = production(shape.minSize(), shape.maxSize())
                 .healthCheck(shape.healthCheck() ? HealthCheck.liveness() : HealthCheck.none())
                 .healthCheckAfterIdle(Duration.ofMillis(shape.healthCheckAfterIdleMillis()))
+                .leakDetectionThreshold(Duration.ofMillis(shape.leakDetectionMillis()))
                 .acquireTimeout(Duration.ofSeconds(TIMEOUT_SECONDS))
                 .build();
         pool = ConnPool.create("benchmark", config, sockets);

@@ -1,5 +1,6 @@
 package dev.connpool.benchmarks.report;
 
+import dev.connpool.benchmarks.LeakDetectionCost;
 import dev.connpool.benchmarks.PoolShape;
 import dev.connpool.benchmarks.VirtualThreadCrew;
 
@@ -231,6 +232,7 @@ public final class Report {
         virtualThreadsTable(md);
         overheadTable(md);
         allocationTable(md);
+        leakDetectionTable(md);
         latencyTable(md);
         endToEndTable(md);
         Result clock = find("Clock", "systemNanoTime", "avgt");
@@ -478,6 +480,35 @@ public final class Report {
         md.append('\n');
     }
 
+    /**
+     * Leak detection's cost (issue 12): connpool's get + release with it off ({@code Sequential},
+     * {@code Parallel}) and on ({@code SequentialLeakDetection}, {@code ParallelLeakDetection}). Off
+     * must match the runs from before leak detection existed; that comparison is across runs, so it
+     * is left to the reader of both (this run's off column against the previous results.json).
+     */
+    private void leakDetectionTable(StringBuilder md) {
+        if (results.stream().noneMatch(r -> r.scenario().endsWith("LeakDetection"))) {
+            return;
+        }
+        md.append("#### Leak detection: connpool's ns per get + release, off and on (threshold ")
+                .append(LeakDetectionCost.THRESHOLD_MILLIS / 1000).append(" s, never reached)\n\n");
+        md.append("| scenario | off | on | on − off | B/op off | B/op on |\n| --- | --- | --- | --- | --- | --- |\n");
+        for (String s : List.of("Sequential", "Parallel")) {
+            Result off = find(s, "connpool", "avgt");
+            Result on = find(s + "LeakDetection", "connpool", "avgt");
+            if (off == null && on == null) {
+                continue;
+            }
+            md.append("| ").append(label(s)).append(" | ")
+                    .append(off == null ? "–" : time(off.score(), off.error())).append(" | ")
+                    .append(on == null ? "–" : time(on.score(), on.error())).append(" | ")
+                    .append(off == null || on == null ? "–" : time(on.score() - off.score())).append(" | ")
+                    .append(off == null ? "–" : bytes(off.bytesPerOp())).append(" | ")
+                    .append(on == null ? "–" : bytes(on.bytesPerOp())).append(" |\n");
+        }
+        md.append('\n');
+    }
+
     private void latencyTable(StringBuilder md) {
         if (results.stream().noneMatch(r -> r.scenario().equals("Contended") && r.mode().equals("sample"))) {
             return;
@@ -715,6 +746,8 @@ public final class Report {
             case "HealthCheckedWindow": name = "Health-checked, window"; break;
             case "Saturated": name = "Saturated service"; break;
             case "VirtualThreads": name = "Virtual threads"; break;
+            case "SequentialLeakDetection": name = "Sequential, leak detection on"; break;
+            case "ParallelLeakDetection": name = "Parallel, leak detection on"; break;
             default: name = scenario;
         }
         return parts.isEmpty() ? name : name + " (" + String.join(", ", parts) + ")";
