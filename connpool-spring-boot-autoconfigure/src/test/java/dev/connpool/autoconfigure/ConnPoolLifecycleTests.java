@@ -371,7 +371,7 @@ class ConnPoolLifecycleTests {
                 assertThat(orders.isSuspended()).isTrue();
                 assertThat(users.isSuspended()).isTrue();
                 server.awaitOpen(0, WAIT);
-                PoolThreads.awaitNone(WAIT);
+                PoolThreads.awaitOnlyParkedHousekeepers(WAIT);
                 assertThat(orders.stats().size()).isZero();
 
                 context.start();
@@ -383,7 +383,7 @@ class ConnPoolLifecycleTests {
                 // and once more: a restored application can be checkpointed again
                 context.stop();
                 server.awaitOpen(0, WAIT);
-                PoolThreads.awaitNone(WAIT);
+                PoolThreads.awaitOnlyParkedHousekeepers(WAIT);
                 context.start();
                 server.awaitOpen(3, WAIT);
             });
@@ -405,7 +405,7 @@ class ConnPoolLifecycleTests {
                 lent.close();
                 stopping.get(WAIT.toSeconds(), TimeUnit.SECONDS);
                 server.awaitOpen(0, WAIT);
-                PoolThreads.awaitNone(WAIT);
+                PoolThreads.awaitOnlyParkedHousekeepers(WAIT);
                 context.start();
                 server.awaitOpen(3, WAIT);
             });
