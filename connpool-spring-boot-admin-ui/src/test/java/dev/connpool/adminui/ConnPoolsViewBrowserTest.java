@@ -162,6 +162,14 @@ class ConnPoolsViewBrowserTest {
         }
         assertThat(table()).extracting(row -> row.get("pool")).containsExactly("orders", "users");
         assertThat(table()).extracting(row -> row.get("size")).containsExactly("2", "1");
+        assertThat(table()).extracting(row -> row.get("state")).containsExactly("active", "active");
+        assertThat(table()).extracting(row -> row.get("leaked")).containsExactly("0", "0");
+        // the client's endpoint is read-only (the starter's default): no control is offered, and the view says why
+        assertThat((Long) browser.script("return document.querySelectorAll('.connpools [data-action]').length"))
+                .isZero();
+        assertThat((String) browser.script(
+                "const e = document.querySelector('[data-connpools-read-only]'); return e ? e.textContent : null"))
+                .contains("management.endpoint.connpools.access=unrestricted");
         browser.screenshot("admin-server-connpools");
     }
 
@@ -190,7 +198,7 @@ class ConnPoolsViewBrowserTest {
                     return td ? td.textContent.trim() : null;
                   };
                   return { pool: tr.getAttribute('data-pool'), status: cell('status'), size: cell('size'),
-                           max: cell('max') };
+                           max: cell('max'), state: cell('state'), leaked: cell('leaked') };
                 });""");
     }
 
@@ -206,6 +214,8 @@ class ConnPoolsViewBrowserTest {
             row.put("status", JsonPath.read(health, "$.components['" + pool + "'].status"));
             row.put("size", String.valueOf((Object) JsonPath.read(pools, "$.pools['" + pool + "'].stats.size")));
             row.put("max", String.valueOf((Object) JsonPath.read(pools, "$.pools['" + pool + "'].config.maxSize")));
+            row.put("state", (Boolean) JsonPath.read(pools, "$.pools['" + pool + "'].suspended") ? "suspended" : "active");
+            row.put("leaked", String.valueOf((Object) JsonPath.read(pools, "$.pools['" + pool + "'].stats.leaksSuspected")));
             rows.add(row);
         }
         return rows;

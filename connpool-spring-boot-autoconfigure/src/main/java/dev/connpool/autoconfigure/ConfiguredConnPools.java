@@ -23,7 +23,6 @@ import org.springframework.boot.context.properties.source.ConfigurationPropertyS
 import org.springframework.boot.ssl.NoSuchSslBundleException;
 import org.springframework.boot.ssl.SslBundle;
 import org.springframework.boot.ssl.SslBundles;
-import org.springframework.boot.ssl.SslOptions;
 import org.springframework.core.env.Environment;
 
 /**
@@ -93,9 +92,7 @@ final class ConfiguredConnPools implements DisposableBean {
         PoolSettings settings = PoolSettings.resolve(name, properties, lookup, connectionDetails(name));
         TcpConnector.Builder connector = TcpConnector.builder(settings.host, settings.port)
                 .connectTimeout(settings.connectTimeout);
-        if (settings.sslBundle != null) {
-            applyTls(settings, connector);
-        }
+        ReloadingTlsConnector tls = settings.sslBundle != null ? applyTls(name, settings, connector) : null;
         ConnPoolSpec spec = new ConnPoolSpec(name, settings.host, settings.port, settings.configBuilder(), connector,
                 settings.shutdownGrace);
         customizers.orderedStream().forEach(c -> c.customize(name, spec));
@@ -107,6 +104,9 @@ final class ConfiguredConnPools implements DisposableBean {
             config = spec.config().build();
             if (spec.connectionFactory() != null) {
                 factory = spec.connectionFactory();
+            } else if (tls != null) {
+                target = tls.build().toString();
+                factory = tls;
             } else {
                 TcpConnector tcp = spec.connector().build();
                 factory = tcp;
@@ -117,10 +117,20 @@ final class ConfiguredConnPools implements DisposableBean {
                     + "': a ConnPoolCustomizer left it invalid: " + e.getMessage(), e);
         }
         ConnPool pool;
+        boolean reloads = tls != null && factory == tls;
+        int tlsGeneration = 0;
+        if (reloads) {
+            // from now on: an update that comes while the pool opens retires what it opened
+            tlsGeneration = tls.generation();
+            sslBundles.getObject().addBundleUpdateHandler(settings.sslBundle, tls::update);
+        }
         try {
             pool = ConnPool.create(name, config, factory);
         } catch (IOException e) {
             throw new ConnPoolOpenException(name, target, e);
+        }
+        if (reloads) {
+            tls.attach(pool, tlsGeneration);
         }
         synchronized (made) {
             made.put(name, new Made(pool, spec.shutdownGrace(), target));
@@ -141,7 +151,11 @@ final class ConfiguredConnPools implements DisposableBean {
                 .orElse(null);
     }
 
-    private void applyTls(PoolSettings settings, TcpConnector.Builder connector) {
+    /**
+     * Sets up TLS with the pool's bundle on the connector; the returned factory builds the connector
+     * once the customizers are done, and again with the new material each time the bundle is updated.
+     */
+    private ReloadingTlsConnector applyTls(String name, PoolSettings settings, TcpConnector.Builder connector) {
         SslBundles bundles = sslBundles.getIfAvailable();
         if (bundles == null) {
             throw settings.invalid("ssl.bundle", p -> p.getSsl().getBundle(),
@@ -156,22 +170,23 @@ final class ConfiguredConnPools implements DisposableBean {
                             + (bundles.getBundleNames().isEmpty() ? "none" : String.join(", ", bundles.getBundleNames()))
                             + ")");
         }
-        connector.tls(bundle.createSslContext()).verifyHostname(settings.verifyHostname);
+        connector.verifyHostname(settings.verifyHostname);
         if (settings.serverName != null) {
             connector.serverName(settings.serverName);
         }
-        SslOptions options = bundle.getOptions();
-        String[] ciphers = options.getCiphers();
-        String[] protocols = options.getEnabledProtocols();
-        if (ciphers != null || protocols != null) {
-            connector.sslParameters(params -> {
-                if (ciphers != null) {
-                    params.setCipherSuites(ciphers);
-                }
-                if (protocols != null) {
-                    params.setProtocols(protocols);
-                }
-            });
+        return new ReloadingTlsConnector(name, settings.sslBundle, bundle, connector);
+    }
+
+    /**
+     * A pool's grace period for connections in use.
+     *
+     * @param name the pool's name
+     * @return its {@code shutdown-grace} if it was made here, else the default one
+     */
+    Duration grace(String name) {
+        synchronized (made) {
+            Made m = made.get(name);
+            return m != null ? m.grace : PoolSettings.DEFAULT_SHUTDOWN_GRACE;
         }
     }
 

@@ -7,6 +7,7 @@ import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.beans.factory.support.SimpleAutowireCandidateResolver;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnCheckpointRestore;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.ssl.SslAutoConfiguration;
@@ -21,7 +22,9 @@ import org.springframework.core.env.Environment;
  * that name stops startup); and a {@link ConnPools} bean listing every pool of the context. The set of
  * pools is read from the environment when the context refreshes, in an AOT-processed application
  * too. Pools open their {@code min-size} connections as their beans are created and close when the
- * context closes, each allowed its {@code shutdown-grace} for connections in use.
+ * context closes, each allowed its {@code shutdown-grace} for connections in use. With CRaC
+ * ({@code org.crac}) on the class path, stopping the context suspends and empties them, and starting
+ * it resumes them ({@link ConnPoolCheckpointRestoreLifecycle}).
  */
 @AutoConfiguration(after = SslAutoConfiguration.class)
 @ConditionalOnClass(ConnPool.class)
@@ -40,6 +43,14 @@ public final class ConnPoolAutoConfiguration {
             ObjectProvider<SslBundles> sslBundles, ObjectProvider<ConnPoolCustomizer> customizers,
             ObjectProvider<ConnPoolConnectionDetails> connectionDetails) {
         return new ConfiguredConnPools(properties, environment, sslBundles, customizers, connectionDetails);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnCheckpointRestore
+    ConnPoolCheckpointRestoreLifecycle connPoolCheckpointRestoreLifecycle(ConnPools pools,
+            ConfiguredConnPools configured) {
+        return new ConnPoolCheckpointRestoreLifecycle(pools, configured::grace);
     }
 
     @Bean

@@ -121,9 +121,28 @@ public class ConnPoolProperties {
 
         /**
          * How long closing the application context waits for connections in use to be returned
-         * before closing them under their users. Default: 5s.
+         * before closing them under their users; also how long stopping the context for a checkpoint
+         * (CRaC) waits for them. Default: 5s.
          */
         private Duration shutdownGrace;
+
+        /**
+         * How long a connection may be held by its user before the pool reports it as a suspected
+         * leak: once per lease, a warning with the thread that took it, how long it has been held and
+         * the stack of the get that took it, counted in the connpool.connections.leaked meter (and
+         * an info message if it comes back later). Set it above the longest legitimate use; while
+         * on, each get captures its stack. 0 disables leak detection. Default: 0s.
+         */
+        private Duration leakDetectionThreshold;
+
+        /**
+         * Longest pause between connects while the backend refuses them: after a failed connect the
+         * next one waits 100ms, doubling with each further failure up to this, until a connect
+         * succeeds. Meanwhile a caller that needs a new connection fails at once (ConnectFailedException
+         * with the last failure) unless one in use could come back to it. 0 disables backoff: every
+         * caller that needs a connection dials. Default: 10s.
+         */
+        private Duration maxConnectBackoff;
 
         /**
          * The check an idle connection must pass before it is lent again.
@@ -237,6 +256,22 @@ public class ConnPoolProperties {
 
         public void setShutdownGrace(Duration shutdownGrace) {
             this.shutdownGrace = shutdownGrace;
+        }
+
+        public Duration getLeakDetectionThreshold() {
+            return leakDetectionThreshold;
+        }
+
+        public void setLeakDetectionThreshold(Duration leakDetectionThreshold) {
+            this.leakDetectionThreshold = leakDetectionThreshold;
+        }
+
+        public Duration getMaxConnectBackoff() {
+            return maxConnectBackoff;
+        }
+
+        public void setMaxConnectBackoff(Duration maxConnectBackoff) {
+            this.maxConnectBackoff = maxConnectBackoff;
         }
 
         public Check getHealthCheck() {

@@ -91,7 +91,9 @@ public final class ConnPoolSpec {
     /**
      * The connector to {@code host:port}, filled in from the properties (connect timeout and, with
      * {@code ssl.bundle}, TLS with the bundle's protocols and ciphers); change it in place. Ignored
-     * once {@link #connectionFactory(ConnectionFactory)} has been set.
+     * once {@link #connectionFactory(ConnectionFactory)} has been set. With {@code ssl.bundle}, an
+     * update of the bundle builds it again, with the bundle's new SSL context and options and
+     * everything else as the customizers left it, and soft-evicts the pool.
      *
      * @return the builder the connection factory is built from
      */

@@ -88,6 +88,12 @@ final class PoolSettings {
         this.shutdownGrace = r.notNegative(r.get("shutdown-grace", Pool::getShutdownGrace,
                 DEFAULT_SHUTDOWN_GRACE)).value;
 
+        Value<Duration> leakDetectionThreshold = r.notNegative(r.get("leak-detection-threshold",
+                Pool::getLeakDetectionThreshold, Duration.ZERO));
+        Value<Duration> maxConnectBackoff = r.get("max-connect-backoff", Pool::getMaxConnectBackoff,
+                ConnPoolConfig.DEFAULT_MAX_CONNECT_BACKOFF);
+        r.require(maxConnectBackoff, !maxConnectBackoff.value.isNegative(), "must not be negative (0 disables backoff)");
+
         HealthCheck healthCheck = healthCheck(r);
         Value<Duration> checkAfterIdle = r.notNegative(r.get("health-check.after-idle",
                 p -> p.getHealthCheck().getAfterIdle(), Duration.ZERO));
@@ -112,7 +118,9 @@ final class PoolSettings {
                 .evictInterval(evictInterval.value)
                 .acquireTimeout(acquireTimeout.value)
                 .maxWaiters(maxWaiters.value)
-                .failFast(failFast.value);
+                .failFast(failFast.value)
+                .leakDetectionThreshold(leakDetectionThreshold.value)
+                .maxConnectBackoff(maxConnectBackoff.value);
         try {
             this.config = builder.build();
         } catch (IllegalArgumentException e) {

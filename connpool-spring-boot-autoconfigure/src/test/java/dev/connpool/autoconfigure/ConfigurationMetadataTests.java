@@ -41,6 +41,8 @@ class ConfigurationMetadataTests {
             new String[] {"max-waiters", null},
             new String[] {"fail-fast", "true"},
             new String[] {"shutdown-grace", "5s"},
+            new String[] {"leak-detection-threshold", "0s"},
+            new String[] {"max-connect-backoff", "10s"},
             new String[] {"health-check.type", "liveness"},
             new String[] {"health-check.request", null},
             new String[] {"health-check.expect", null},

@@ -149,6 +149,8 @@ class ConnPoolAutoConfigurationTests {
             assertThat(c.healthCheck()).isSameAs(HealthCheck.liveness());
             assertThat(c.healthCheckAfterIdle()).isZero();
             assertThat(c.failFast()).isTrue();
+            assertThat(c.leakDetectionThreshold()).isZero();
+            assertThat(c.maxConnectBackoff()).isEqualTo(Duration.ofSeconds(10));
         });
     }
 
@@ -162,6 +164,22 @@ class ConnPoolAutoConfigurationTests {
                             .isEqualTo(Duration.ofMillis(500));
                     assertThat(context.getBean("users", ConnPool.class).config().healthCheckAfterIdle())
                             .isEqualTo(Duration.ofSeconds(2));
+                });
+    }
+
+    @Test
+    void leakDetectionAndConnectBackoffAreBoundFromThePoolOrTheDefaults() {
+        runner.withPropertyValues("connpool.defaults.leak-detection-threshold=30s",
+                        "connpool.defaults.max-connect-backoff=2s")
+                .withPropertyValues(pool("orders", "leak-detection-threshold=250ms", "max-connect-backoff=0"))
+                .withPropertyValues(pool("users"))
+                .run(context -> {
+                    ConnPoolConfig orders = context.getBean("orders", ConnPool.class).config();
+                    assertThat(orders.leakDetectionThreshold()).isEqualTo(Duration.ofMillis(250));
+                    assertThat(orders.maxConnectBackoff()).isZero();
+                    ConnPoolConfig users = context.getBean("users", ConnPool.class).config();
+                    assertThat(users.leakDetectionThreshold()).isEqualTo(Duration.ofSeconds(30));
+                    assertThat(users.maxConnectBackoff()).isEqualTo(Duration.ofSeconds(2));
                 });
     }
 

@@ -4,12 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.connpool.ConnPool;
 import dev.connpool.PooledConnection;
+import dev.connpool.testkit.Await;
 import dev.connpool.testkit.Certificates;
 import dev.connpool.testkit.TestServer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLSocket;
@@ -144,6 +146,62 @@ class ConnPoolSslTests {
                     }
                     roundTrip(pool);
                 });
+    }
+
+    @Test
+    void aBundleUpdateMakesNewConnectsUseTheNewMaterialAndRetiresTheOldConnections() throws Exception {
+        Certificates before = Certificates.selfSigned("127.0.0.1");
+        Certificates after = Certificates.selfSigned("127.0.0.1");
+        RotatingKeyManager serverKeys = new RotatingKeyManager(before.keyManager());
+        server = TestServer.start(TestServer.Mode.ECHO, 0, serverKeys.serverContext().getServerSocketFactory());
+        Path pem = dir.resolve("backend.pem");
+        Files.writeString(pem, before.certificatePem(), StandardCharsets.US_ASCII);
+        runner.withPropertyValues("spring.ssl.bundle.pem.backend.truststore.certificate=file:" + pem,
+                        "spring.ssl.bundle.pem.backend.reload-on-update=true",
+                        "spring.ssl.bundle.watch.file.quiet-period=100ms")
+                .withPropertyValues(pool("ssl.bundle=backend", "evict-interval=0"))
+                .run(context -> {
+                    ConnPool pool = context.getBean("secure", ConnPool.class);
+                    server.awaitOpen(1, WAIT);
+                    PooledConnection lent = pool.get(WAIT);
+                    assertThat(peer(lent)).isEqualTo(before.certificate());
+                    try (PooledConnection idle = pool.get(WAIT)) {
+                        assertThat(peer(idle)).isEqualTo(before.certificate());
+                    }
+                    server.awaitOpen(2, WAIT);
+
+                    // the backend's certificate is rotated: the old trust can no longer connect
+                    serverKeys.rotateTo(after.keyManager());
+                    int acceptedBefore = server.accepted();
+                    Files.writeString(pem, after.certificatePem(), StandardCharsets.US_ASCII);
+
+                    // the idle connection is retired at once (the one in use keeps min-size)
+                    Await.until(() -> pool.stats().closed() == 1, WAIT, () -> "the idle connection retired: "
+                            + pool.stats());
+                    server.awaitOpen(1, WAIT);
+                    // the one in use keeps working until it is returned, then it is closed, not lent again,
+                    // and the pool refills to min-size with the new trust
+                    roundTrip(lent);
+                    lent.close();
+                    server.awaitAccepted(acceptedBefore + 1, WAIT);
+                    server.awaitOpen(1, WAIT);
+                    try (PooledConnection fresh = pool.get(WAIT)) {
+                        assertThat(peer(fresh)).isEqualTo(after.certificate());
+                    }
+                    assertThat(server.accepted()).isEqualTo(acceptedBefore + 1);
+                    assertThat(pool.stats().size()).isEqualTo(1);
+                });
+        server.awaitOpen(0, WAIT);
+    }
+
+    private static X509Certificate peer(PooledConnection conn) throws IOException {
+        return (X509Certificate) ((SSLSocket) conn.socket()).getSession().getPeerCertificates()[0];
+    }
+
+    private static void roundTrip(PooledConnection conn) throws IOException {
+        conn.getOutputStream().write("again\n".getBytes(StandardCharsets.US_ASCII));
+        conn.getOutputStream().flush();
+        assertThat(new String(conn.getInputStream().readNBytes(6), StandardCharsets.US_ASCII)).isEqualTo("again\n");
     }
 
     @Test

@@ -81,6 +81,10 @@ class InvalidConnPoolPropertyFailureAnalyzerTests {
                         "must be greater than 0", "0s"),
                 Arguments.of("health-check.after-idle=-1s", "connpool.pools.orders.health-check.after-idle",
                         "must not be negative", "-1s"),
+                Arguments.of("leak-detection-threshold=-1s", "connpool.pools.orders.leak-detection-threshold",
+                        "must not be negative", "-1s"),
+                Arguments.of("max-connect-backoff=-100ms", "connpool.pools.orders.max-connect-backoff",
+                        "must not be negative (0 disables backoff)", "-100ms"),
                 Arguments.of("ssl.bundle=nope", "connpool.pools.orders.ssl.bundle",
                         "must name an SSL bundle configured under spring.ssl.bundle (there are: none)", "nope"),
                 Arguments.of("ssl.server-name= ", "connpool.pools.orders.ssl.server-name", "must not be blank", null));

@@ -23,6 +23,19 @@ public final class PoolThreads implements AfterEachCallback {
         Await.until(() -> names().isEmpty(), timeout, () -> "connpool threads left behind: " + names());
     }
 
+    /**
+     * Waits until the only connpool threads alive are pools' housekeepers, and each is parked: what a
+     * suspended pool with no connection keeps (the engine stops a pool's housekeeper only when it
+     * closes). No connector thread, nothing running.
+     */
+    public static void awaitOnlyParkedHousekeepers(Duration timeout) {
+        Await.until(() -> Thread.getAllStackTraces().keySet().stream()
+                        .filter(t -> t.isAlive() && t.getName().startsWith("connpool-"))
+                        .allMatch(t -> t.getName().endsWith("-housekeeper")
+                                && (t.getState() == Thread.State.WAITING || t.getState() == Thread.State.TIMED_WAITING)),
+                timeout, () -> "connpool threads other than parked housekeepers: " + names());
+    }
+
     static String names() {
         return Thread.getAllStackTraces().keySet().stream()
                 .filter(t -> t.isAlive() && t.getName().startsWith("connpool-"))

@@ -3,8 +3,12 @@ package dev.connpool.autoconfigure.endpoint;
 import dev.connpool.ConnPool;
 import dev.connpool.autoconfigure.ConnPoolAutoConfiguration;
 import dev.connpool.autoconfigure.ConnPools;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
 import org.springframework.boot.actuate.autoconfigure.endpoint.expose.EndpointExposure;
+import org.springframework.boot.actuate.endpoint.Access;
+import org.springframework.boot.actuate.endpoint.EndpointAccessResolver;
+import org.springframework.boot.actuate.endpoint.EndpointId;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -31,8 +35,12 @@ public final class ConnPoolsEndpointAutoConfiguration {
 
         @Bean
         @ConditionalOnMissingBean
-        ConnPoolsEndpoint connPoolsEndpoint(ConnPools pools) {
-            return new ConnPoolsEndpoint(pools);
+        ConnPoolsEndpoint connPoolsEndpoint(ConnPools pools, ObjectProvider<EndpointAccessResolver> accessResolver) {
+            // shown in the read output, so that a view offers the write operation only where it is allowed
+            EndpointAccessResolver resolver = accessResolver.getIfAvailable();
+            Access access = resolver == null ? null
+                    : resolver.accessFor(EndpointId.of(ConnPoolsEndpoint.ID), Access.READ_ONLY);
+            return new ConnPoolsEndpoint(pools, access);
         }
 
         @Bean

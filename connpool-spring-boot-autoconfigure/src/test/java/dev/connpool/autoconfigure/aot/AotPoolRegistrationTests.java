@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.connpool.ConnPool;
 import dev.connpool.autoconfigure.ConnPoolAutoConfiguration;
+import dev.connpool.autoconfigure.ConnPoolCheckpointRestoreLifecycle;
 import dev.connpool.autoconfigure.ConnPoolConnectionDetails;
 import dev.connpool.autoconfigure.ConnPools;
 import dev.connpool.autoconfigure.PoolThreads;
@@ -72,6 +73,12 @@ class AotPoolRegistrationTests {
             assertThat(context.getBean("added", ConnPool.class).stats().size()).isEqualTo(1);
             assertThat(components(context)).containsOnlyKeys("kept", "added");
             assertThat(context.getBean(ObservedConnPools.class).names()).containsExactlyInAnyOrder("kept", "added");
+            // checkpoint/restore (org.crac is on the test class path) stops and starts the pools of the run
+            assertThat(context.getBean(ConnPoolCheckpointRestoreLifecycle.class)).isNotNull();
+            context.stop();
+            assertThat(context.getBean("added", ConnPool.class).isSuspended()).isTrue();
+            context.start();
+            assertThat(context.getBean("added", ConnPool.class).isSuspended()).isFalse();
         });
     }
 

@@ -116,6 +116,8 @@ class ActuatorOverHttpTests {
         String body = response.body();
         Map<String, Object> pools = JsonPath.read(body, "$.pools");
         assertThat(pools).containsOnlyKeys("orders", "flaky", "hanging");
+        // the default access: a view offers no write operation
+        assertThat((String) JsonPath.read(body, "$.access")).isEqualTo("read-only");
         assertThat((String) JsonPath.read(body, "$.pools.orders.name")).isEqualTo("orders");
         assertThat((String) JsonPath.read(body, "$.pools.orders.target")).isEqualTo("tcp://127.0.0.1:" + orders.port());
         assertThat((Integer) JsonPath.read(body, "$.pools.orders.config.minSize")).isEqualTo(2);
@@ -141,11 +143,16 @@ class ActuatorOverHttpTests {
     }
 
     @Test
-    void evictingIsRefusedAtTheDefaultReadOnlyAccess() throws Exception {
+    void everyWriteIsRefusedAtTheDefaultReadOnlyAccess() throws Exception {
         long idleClosedBefore = ordersPool.stats().idleClosed();
         Http.Response response = http().post("/actuator/connpools/orders");
         assertThat(response.status()).isEqualTo(405);
+        assertThat(http().post("/actuator/connpools/orders", "{\"action\":\"suspend\"}").status()).isEqualTo(405);
+        assertThat(http().post("/actuator/connpools/orders", "{\"action\":\"resize\",\"maxSize\":1}").status())
+                .isEqualTo(405);
         assertThat(ordersPool.stats().idleClosed()).isEqualTo(idleClosedBefore);
+        assertThat(ordersPool.isSuspended()).isFalse();
+        assertThat(ordersPool.config().maxSize()).isEqualTo(5);
     }
 
     @Test

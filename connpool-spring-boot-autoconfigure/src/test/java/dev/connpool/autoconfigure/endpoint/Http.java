@@ -28,11 +28,21 @@ final class Http {
         return send("GET", path);
     }
 
+    /** A POST with an empty body, as an empty JSON request. */
     Response post(String path) throws IOException {
-        return send("POST", path);
+        return send("POST", path, null);
+    }
+
+    /** A POST of a JSON body. */
+    Response post(String path, String json) throws IOException {
+        return send("POST", path, json);
     }
 
     private Response send(String method, String path) throws IOException {
+        return send(method, path, null);
+    }
+
+    private Response send(String method, String path, String json) throws IOException {
         HttpURLConnection conn = (HttpURLConnection) new URL("http://127.0.0.1:" + port + path).openConnection();
         try {
             conn.setRequestMethod(method);
@@ -43,7 +53,11 @@ final class Http {
             if (method.equals("POST")) {
                 conn.setRequestProperty("Content-Type", "application/json");
                 conn.setDoOutput(true);
-                conn.getOutputStream().close();
+                try (var out = conn.getOutputStream()) {
+                    if (json != null) {
+                        out.write(json.getBytes(StandardCharsets.UTF_8));
+                    }
+                }
             }
             int status = conn.getResponseCode();
             InputStream in = status >= 400 ? conn.getErrorStream() : conn.getInputStream();

@@ -49,8 +49,9 @@ import org.springframework.test.context.DynamicPropertySource;
  * The sample app's Spring Boot Admin in a real headless Chromium, as application.yml configures it: the
  * app registered in its own admin server; its health tree with {@code connpool} and one entry per pool,
  * following an echo backend that stops and comes back; the pool meters in the metrics view; and the
- * {@code connpools} view of the UI extension, whose table must show what the actuator reports, and
- * whose Evict button closes a pool's idle connections. Screenshots go to {@code target/screenshots}
+ * {@code connpools} view of the UI extension, whose table must show what the actuator reports, whose
+ * Evict button closes a pool's idle connections, and whose Soft evict, Suspend/Resume buttons and
+ * Resize form do what the endpoint's write operation does. Screenshots go to {@code target/screenshots}
  * ({@code health.png}, {@code health-echo-down.png}, {@code metrics.png}, {@code connpools.png}; the
  * page, its HTML and its console as {@code failed-<test>.*} when a test fails).
  *
@@ -74,6 +75,7 @@ class AdminUiBrowserTest {
     /** A backend outage takes an evict interval (2 s) and a status poll of the admin server (3 s). */
     private static final Duration OUTAGE = Duration.ofSeconds(30);
     private static final Pattern EVICTED = Pattern.compile("evicted (\\d+) idle");
+    private static final Pattern SOFT_EVICTED = Pattern.compile("soft-evicted: (\\d+) idle closed, the rest when returned");
 
     private static RedisServer redis;
     private static HeadlessChromium browser;
@@ -290,5 +292,54 @@ class AdminUiBrowserTest {
         ui.awaitTableMatchesActuator();
         browser.resize(1400, 720);
         browser.screenshot("connpools");
+    }
+
+    @Test
+    void connpoolsViewSoftEvictsSuspendsResumesAndResizesAPool() {
+        Http http = new Http(port);
+        LineServer echoBackend = backends.server(EmbeddedBackends.ECHO);
+        ui.openInstanceView(instanceId, "connpools");
+        ui.awaitTableMatchesActuator();
+        try {
+            // Soft evict: the idle connections are retired now (counted as lifetime closes), the pool refills
+            browser.await(UI).withMessage("echo has an idle connection")
+                    .until(d -> (Integer) JsonPath.read(ui.json("/actuator/connpools/echo"), "$.stats.idle") >= 1);
+            int lifetimeClosed = JsonPath.read(ui.json("/actuator/connpools/echo"), "$.stats.closed.lifetime");
+            String softEvicted = ui.click("echo", "soft-evict");
+            Matcher m = SOFT_EVICTED.matcher(softEvicted);
+            assertThat(m.matches()).as(softEvicted).isTrue();
+            assertThat((Integer) JsonPath.read(ui.json("/actuator/connpools/echo"), "$.stats.closed.lifetime"))
+                    .isGreaterThanOrEqualTo(lifetimeClosed + Integer.parseInt(m.group(1)));
+
+            // Suspend: the view says so, and the pool lends nothing (the echo example times out)
+            assertThat(ui.click("echo", "suspend")).isEqualTo("suspended");
+            ui.awaitTableMatchesActuator();
+            assertThat(ui.connpoolsTable()).filteredOn(r -> r.get("pool").equals("echo"))
+                    .extracting(r -> r.get("state")).containsExactly("suspended");
+            assertThat(ui.controlShown("echo", "resume")).isTrue();
+            assertThat(ui.controlShown("echo", "suspend")).isFalse();
+            assertThat(http.get("/echo?msg=while-suspended").status()).isEqualTo(503);
+            browser.resize(1400, 720);
+            browser.screenshot("connpools-suspended");
+
+            // Resume: served again
+            assertThat(ui.click("echo", "resume")).isEqualTo("resumed");
+            assertThat(http.get("/echo?msg=resumed").status()).isEqualTo(200);
+            ui.awaitTableMatchesActuator();
+
+            // Resize: the sizes the endpoint reports, and the pool refilled to the new min-size on the backend
+            assertThat(ui.resize("echo", 2, 5)).isEqualTo("resized to 2..5");
+            assertThat((Integer) JsonPath.read(ui.json("/actuator/connpools/echo"), "$.config.minSize")).isEqualTo(2);
+            assertThat((Integer) JsonPath.read(ui.json("/actuator/connpools/echo"), "$.config.maxSize")).isEqualTo(5);
+            browser.await(UI).withMessage("the echo backend sees min-size 2")
+                    .until(d -> echoBackend.openConnections() >= 2);
+            ui.awaitTableMatchesActuator();
+            // a size the pool refuses: the endpoint's rule, shown beside the form; nothing changed
+            assertThat(ui.resize("echo", 6, 5)).startsWith("refused: minSize");
+            assertThat((Integer) JsonPath.read(ui.json("/actuator/connpools/echo"), "$.config.minSize")).isEqualTo(2);
+        } finally {
+            http.postJson("/actuator/connpools/echo", "{\"action\":\"resume\"}");
+            http.postJson("/actuator/connpools/echo", "{\"action\":\"resize\",\"minSize\":1,\"maxSize\":8}");
+        }
     }
 }

@@ -3,7 +3,6 @@ package dev.connpool.sample.admin;
 import static dev.connpool.sample.support.AdminUi.UI;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.jayway.jsonpath.JsonPath;
 import dev.connpool.sample.SampleApplication;
 import dev.connpool.sample.support.AdminUi;
 import dev.connpool.adminui.HeadlessChromium;
@@ -29,8 +28,8 @@ import org.springframework.test.context.DynamicPropertySource;
 /**
  * The {@code connpools} view of the admin UI when the endpoint has the starter's default access,
  * read-only: the table still shows every pool (opened by its URL, which also checks that a deep link
- * to an extension's view works), and Evict idle says it is not allowed instead of failing silently,
- * then stays disabled; no connection is closed.
+ * to an extension's view works); the endpoint says it is read-only, so the view offers no control
+ * (evict, soft evict, suspend, resume, resize) and says why and how to allow them.
  */
 @ExtendWith(NothingLeftBehind.class)
 @ExtendWith(AdminUiReadOnlyBrowserTest.Browser.class)
@@ -64,9 +63,11 @@ class AdminUiReadOnlyBrowserTest {
     int port;
 
     @Test
-    void evictSaysItIsNotAllowedAndClosesNothing() throws IOException {
-        // the endpoint itself refuses
-        assertThat(new Http(port).postJson("/actuator/connpools/echo", "{}").status()).isEqualTo(405);
+    void theViewOffersNoControlsAndSaysWhy() throws IOException {
+        // the endpoint itself refuses every write
+        Http http = new Http(port);
+        assertThat(http.postJson("/actuator/connpools/echo", "{}").status()).isEqualTo(405);
+        assertThat(http.postJson("/actuator/connpools/echo", "{\"action\":\"suspend\"}").status()).isEqualTo(405);
         try (HeadlessChromium browser = HeadlessChromium.start()) {
             try {
                 browser.resize(1400, 720);
@@ -74,19 +75,18 @@ class AdminUiReadOnlyBrowserTest {
                 String instanceId = ui.awaitRegisteredInstance();
                 ui.openInstanceView(instanceId, "connpools");
                 ui.awaitTableMatchesActuator();
-                int closedIdle = JsonPath.read(ui.json("/actuator/connpools/echo"), "$.stats.closed.idle");
-                assertThat(ui.evictEnabled("echo")).isTrue();
-
-                assertThat(ui.evict("echo")).isEqualTo("not allowed (access read-only)");
                 String banner = browser.await(UI).withMessage("the read-only banner").until(d -> {
                     var found = d.findElements(By.cssSelector("[data-connpools-read-only]"));
                     return found.isEmpty() ? null : found.get(0).getText();
                 });
                 assertThat(banner).contains("read-only").contains("management.endpoint.connpools.access=unrestricted");
-                browser.await(UI).withMessage("Evict idle disabled on every pool").until(d -> ui.poolNames().stream()
-                        .noneMatch(ui::evictEnabled));
-                assertThat((Integer) JsonPath.read(ui.json("/actuator/connpools/echo"), "$.stats.closed.idle"))
-                        .isEqualTo(closedIdle);
+                for (String pool : ui.poolNames()) {
+                    for (String action : new String[] {"evict", "soft-evict", "suspend", "resume", "resize"}) {
+                        assertThat(ui.controlShown(pool, action)).as("%s of %s", action, pool).isFalse();
+                    }
+                }
+                assertThat(browser.driver().findElements(By.cssSelector(".connpools input"))).isEmpty();
+                assertThat(new Http(port).get("/actuator/connpools/echo").body()).contains("\"suspended\":false");
                 browser.screenshot("connpools-read-only");
             } catch (RuntimeException | AssertionError e) {
                 browser.screenshot("failed-read-only");

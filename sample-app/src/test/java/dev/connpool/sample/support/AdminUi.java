@@ -150,7 +150,12 @@ public final class AdminUi {
             for (String field : List.of("size", "active", "idle", "waiters", "created")) {
                 row.put(field, String.valueOf((Object) JsonPath.read(body, p + ".stats." + field)));
             }
+            row.put("min", String.valueOf((Object) JsonPath.read(body, p + ".config.minSize")));
             row.put("max", String.valueOf((Object) JsonPath.read(body, p + ".config.maxSize")));
+            row.put("leaked", String.valueOf((Object) JsonPath.read(body, p + ".stats.leaksSuspected")));
+            boolean closed = JsonPath.read(body, p + ".closed");
+            boolean suspended = JsonPath.read(body, p + ".suspended");
+            row.put("state", closed ? "closed" : suspended ? "suspended" : "active");
             for (String reason : REASONS) {
                 row.put("closed." + reason, String.valueOf((Object) JsonPath.read(body, p + ".stats.closed." + reason)));
             }
@@ -176,17 +181,59 @@ public final class AdminUi {
 
     /** Clicks Evict idle of a pool and returns the outcome the view shows beside it. */
     public String evict(String pool) {
-        browser.driver().findElement(By.cssSelector("tr[data-pool='" + pool + "'] button[data-action='evict']")).click();
-        return browser.await(UI).withMessage("the outcome of Evict idle on " + pool).until(d -> {
-            List<WebElement> found = d.findElements(
-                    By.cssSelector("tr[data-pool='" + pool + "'] [data-field='evictOutcome']"));
-            return found.isEmpty() ? null : found.get(0).getText();
+        return click(pool, "evict");
+    }
+
+    /**
+     * Clicks a control of a pool ({@code evict}, {@code soft-evict}, {@code suspend}, {@code resume})
+     * and returns the outcome the view shows beside it, once it is the outcome of this click.
+     */
+    public String click(String pool, String action) {
+        String before = outcome(pool);
+        browser.driver().findElement(control(pool, action)).click();
+        return awaitOutcome(pool, action, before);
+    }
+
+    /** Types the sizes into the resize form of a pool, submits it and returns the outcome shown. */
+    public String resize(String pool, int minSize, int maxSize) {
+        String before = outcome(pool);
+        for (Map.Entry<String, Integer> size : Map.of("minSize", minSize, "maxSize", maxSize).entrySet()) {
+            WebElement input = browser.driver().findElement(
+                    By.cssSelector("tr[data-pool-controls='" + pool + "'] input[data-input='" + size.getKey() + "']"));
+            input.clear();
+            input.sendKeys(String.valueOf(size.getValue()));
+        }
+        browser.driver().findElement(control(pool, "resize")).click();
+        return awaitOutcome(pool, "resize", before);
+    }
+
+    private String awaitOutcome(String pool, String action, String before) {
+        // the outcome of the click: the button is enabled again, and the text changed (or is the first)
+        return browser.await(UI).withMessage("the outcome of " + action + " on " + pool).until(d -> {
+            String now = outcome(pool);
+            boolean done = d.findElements(control(pool, action)).stream().allMatch(WebElement::isEnabled);
+            return now != null && done && !now.equals(before) ? now : null;
         });
+    }
+
+    /** The outcome the view shows beside a pool's controls, or null. */
+    public String outcome(String pool) {
+        List<WebElement> found = browser.driver().findElements(
+                By.cssSelector("tr[data-pool-controls='" + pool + "'] [data-field='outcome']"));
+        return found.isEmpty() ? null : found.get(0).getText();
+    }
+
+    private static By control(String pool, String action) {
+        return By.cssSelector("tr[data-pool-controls='" + pool + "'] button[data-action='" + action + "']");
+    }
+
+    /** Whether a control of a pool is shown. */
+    public boolean controlShown(String pool, String action) {
+        return !browser.driver().findElements(control(pool, action)).isEmpty();
     }
 
     /** Whether the Evict idle button of a pool is enabled. */
     public boolean evictEnabled(String pool) {
-        return browser.driver().findElement(By.cssSelector("tr[data-pool='" + pool + "'] button[data-action='evict']"))
-                .isEnabled();
+        return browser.driver().findElement(control(pool, "evict")).isEnabled();
     }
 }

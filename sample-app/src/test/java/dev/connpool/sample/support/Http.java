@@ -5,9 +5,13 @@ import java.io.UncheckedIOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.HttpURLConnection;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 
 /**
  * A real HTTP client against the application under test: one connection per call, closed after it
@@ -49,6 +53,40 @@ public final class Http {
 
     public Response postJson(String path, String json) {
         return send("POST", path, json, null);
+    }
+
+    /**
+     * A POST of JSON with headers of the caller's choosing, {@code Host} and {@code Origin} included
+     * (which {@link HttpURLConnection} does not let a caller set): written on a plain socket, as a
+     * browser or a script of another site would send it. The {@code Host} defaults to the one a local
+     * client sends. The body is returned as the server sent it (chunks and all).
+     */
+    public Response postJsonWithHeaders(String path, String json, Map<String, String> headers) {
+        byte[] body = json.getBytes(StandardCharsets.UTF_8);
+        StringBuilder request = new StringBuilder("POST " + path + " HTTP/1.1\r\n");
+        if (!headers.containsKey("Host")) {
+            request.append("Host: 127.0.0.1:").append(port).append("\r\n");
+        }
+        headers.forEach((name, value) -> request.append(name).append(": ").append(value).append("\r\n"));
+        request.append("Content-Type: application/json\r\nContent-Length: ").append(body.length)
+                .append("\r\nConnection: close\r\n\r\n");
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), TIMEOUT_MILLIS);
+            socket.setSoTimeout(TIMEOUT_MILLIS);
+            OutputStream out = socket.getOutputStream();
+            out.write(request.toString().getBytes(StandardCharsets.ISO_8859_1));
+            out.write(body);
+            out.flush();
+            String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            int status = Integer.parseInt(answer.substring(answer.indexOf(' ') + 1, answer.indexOf(' ') + 4));
+            int headersEnd = answer.indexOf("\r\n\r\n");
+            String contentType = answer.lines()
+                    .filter(l -> l.regionMatches(true, 0, "Content-Type:", 0, 13))
+                    .map(l -> l.substring(13).trim()).findFirst().orElse("null");
+            return new Response(status, contentType, headersEnd < 0 ? "" : answer.substring(headersEnd + 4));
+        } catch (IOException e) {
+            throw new UncheckedIOException("POST " + path + ": " + e, e);
+        }
     }
 
     private Response send(String method, String path, String json, String accept) {
