@@ -10,14 +10,12 @@ import dev.connpool.testkit.Await;
 import dev.connpool.testkit.Certificates;
 import dev.connpool.testkit.HangingServer;
 import dev.connpool.testkit.LineServer;
+import dev.connpool.testkit.Ports;
 import dev.connpool.testkit.TestServer;
 import dev.connpool.testkit.TrickleServer;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.ConnectException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
@@ -163,19 +161,14 @@ class TcpConnectorTest {
 
         @Test
         void refusedConnectFailsAtOnce() throws Exception {
-            int port;
-            try (ServerSocket closed = new ServerSocket()) {
-                closed.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-                port = closed.getLocalPort();
-            }
-            TcpConnector connector = TcpConnector.builder("127.0.0.1", port)
+            TcpConnector connector = TcpConnector.builder("127.0.0.1", Ports.closed())
                     .connectTimeout(Duration.ofSeconds(10)).build();
             long start = System.nanoTime();
 
             Throwable thrown = catchThrowable(connector::create);
 
             assertThat(thrown).isInstanceOf(ConnectException.class);
-            assertThat(millisSince(start)).isLessThan(1_000);
+            assertThat(millisSince(start)).as("refused, not timed out").isLessThan(5_000);
         }
 
         @Test

@@ -2,13 +2,12 @@ package dev.connpool.autoconfigure;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.connpool.testkit.TestServer;
-import java.io.IOException;
+import dev.connpool.testkit.EchoServer;
+import dev.connpool.testkit.NoPoolThreads;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -27,23 +26,14 @@ import org.springframework.context.annotation.Configuration;
  * Invalid properties fail startup with a failure analysis that names the property, the rule, the
  * value and where it was set.
  */
-@ExtendWith({ PoolThreads.class, OutputCaptureExtension.class })
+@ExtendWith({ NoPoolThreads.AfterProbes.class, OutputCaptureExtension.class })
 class InvalidConnPoolPropertyFailureAnalyzerTests {
 
-    private static TestServer server;
+    @RegisterExtension
+    static final EchoServer server = new EchoServer();
 
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(SslAutoConfiguration.class, ConnPoolAutoConfiguration.class));
-
-    @BeforeAll
-    static void startServer() throws IOException {
-        server = TestServer.echo();
-    }
-
-    @AfterAll
-    static void stopServer() throws IOException {
-        server.close();
-    }
 
     static Stream<Arguments> invalid() {
         return Stream.of(

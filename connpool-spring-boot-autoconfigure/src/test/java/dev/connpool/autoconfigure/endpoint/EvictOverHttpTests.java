@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.jayway.jsonpath.JsonPath;
 import dev.connpool.ConnPool;
 import dev.connpool.PooledConnection;
-import dev.connpool.autoconfigure.PoolThreads;
+import dev.connpool.testkit.NoPoolThreads;
 import dev.connpool.testkit.TestServer;
 import java.io.IOException;
 import java.time.Duration;
@@ -16,8 +16,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Qualifier;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -88,7 +88,7 @@ class EvictOverHttpTests {
         public void afterAll(ExtensionContext extension) throws IOException {
             try {
                 server.awaitOpen(0, WAIT);
-                PoolThreads.awaitNone(WAIT);
+                NoPoolThreads.awaitNone(WAIT);
             } finally {
                 server.close();
             }
