@@ -8,15 +8,15 @@ import dev.connpool.ConnPoolConfig;
 import dev.connpool.ConnectionFactory;
 import dev.connpool.HealthCheck;
 import dev.connpool.PooledConnection;
-import dev.connpool.testkit.TestServer;
+import dev.connpool.testkit.EchoServer;
+import dev.connpool.testkit.NoPoolThreads;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.NoSuchElementException;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -28,23 +28,14 @@ import org.springframework.core.annotation.Order;
  * Pools from properties: beans named after them, defaults, built-in defaults, customizers, user
  * beans that win, and {@code connpool.enabled=false}. Real contexts against a real loopback server.
  */
-@ExtendWith(PoolThreads.class)
+@ExtendWith(NoPoolThreads.AfterProbes.class)
 class ConnPoolAutoConfigurationTests {
 
-    private static TestServer server;
+    @RegisterExtension
+    static final EchoServer server = new EchoServer();
 
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(ConnPoolAutoConfiguration.class));
-
-    @BeforeAll
-    static void startServer() throws IOException {
-        server = TestServer.echo();
-    }
-
-    @AfterAll
-    static void stopServer() throws IOException {
-        server.close();
-    }
 
     private String[] pool(String name, String... more) {
         String[] props = new String[more.length + 2];
@@ -176,9 +167,27 @@ class ConnPoolAutoConfigurationTests {
                     long before = server.bytesIn();
                     // the idle connection is checked before it is lent: PING CR LF out, echoed back
                     try (PooledConnection conn = pool.get(Duration.ofSeconds(5))) {
-                        assertThat(conn.socket().isConnected()).isTrue();
+                        assertThat(pool.stats().created()).as("the idle one passed its check").isEqualTo(1);
                     }
                     assertThat(server.bytesIn() - before).isEqualTo(6);
+                    assertThat(pool.stats().pingFailed()).isZero();
+                });
+    }
+
+    @Test
+    void requestResponseCheckSendsItsRequestAsUtf8() throws Exception {
+        // README: "Java escapes translated, sent as UTF-8": é is two bytes in UTF-8, one in ISO-8859-1
+        runner.withPropertyValues(pool("orders", "min-size=1", "evict-interval=0",
+                        "health-check.type=request-response", "health-check.request=PING \u00e9\\r\\n",
+                        "health-check.expect=PING \u00e9", "health-check.timeout=2s"))
+                .run(context -> {
+                    ConnPool pool = context.getBean("orders", ConnPool.class);
+                    server.awaitOpen(1, Duration.ofSeconds(5));
+                    long before = server.bytesIn();
+                    try (PooledConnection conn = pool.get(Duration.ofSeconds(5))) {
+                        assertThat(pool.stats().created()).as("the idle one passed its check").isEqualTo(1);
+                    }
+                    assertThat(server.bytesIn() - before).as("P I N G space, é as C3 A9, CR LF").isEqualTo(9);
                     assertThat(pool.stats().pingFailed()).isZero();
                 });
     }
@@ -192,7 +201,7 @@ class ConnPoolAutoConfigurationTests {
                     ConnPool pool = context.getBean("orders", ConnPool.class);
                     // the echo answers PING, not +PONG: the idle one fails its check, a new one is opened
                     try (PooledConnection conn = pool.get(Duration.ofSeconds(5))) {
-                        assertThat(conn.socket().isConnected()).isTrue();
+                        assertThat(pool.stats().created()).isEqualTo(2);
                     }
                     assertThat(pool.stats().pingFailed()).isEqualTo(1);
                 });
@@ -204,11 +213,13 @@ class ConnPoolAutoConfigurationTests {
                 .withPropertyValues(pool("users", "max-size=20"))
                 .withUserConfiguration(Customizers.class)
                 .run(context -> {
+                    // both customizers ran on orders, in @Order and not in the order they were
+                    // declared: the second one saw the first one's value (in the other order: 2)
                     ConnPoolConfig orders = context.getBean("orders", ConnPool.class).config();
-                    assertThat(orders.maxSize()).isEqualTo(2);
+                    assertThat(orders.maxSize()).isEqualTo(3);
                     assertThat(orders.healthCheck()).isSameAs(HealthCheck.none());
+                    // only the one for every pool ran on users
                     ConnPoolConfig users = context.getBean("users", ConnPool.class).config();
-                    // both customizers ran, in order: the second one sees the first one's value
                     assertThat(users.maxSize()).isEqualTo(21);
                     assertThat(users.healthCheck()).isSameAs(HealthCheck.liveness());
                 });
@@ -303,25 +314,24 @@ class ConnPoolAutoConfigurationTests {
         }
     }
 
+    /** Declared in the reverse of their {@code @Order}: the order they run in is the {@code @Order}. */
     @Configuration(proxyBeanMethods = false)
     static class Customizers {
+
+        @Bean
+        @Order(2)
+        ConnPoolCustomizer everyPool() {
+            return (name, spec) -> {
+                ConnPoolConfig current = spec.config().build();
+                spec.config().maxSize(current.maxSize() + 1);
+            };
+        }
 
         @Bean
         @Order(1)
         ConnPoolCustomizer ordersOnly() {
             return ConnPoolCustomizer.forPool("orders", spec -> spec.healthCheck(HealthCheck.none())
                     .config().maxSize(2));
-        }
-
-        @Bean
-        @Order(2)
-        ConnPoolCustomizer everyPool() {
-            return (name, spec) -> {
-                if (name.equals("users")) {
-                    ConnPoolConfig current = spec.config().build();
-                    spec.config().maxSize(current.maxSize() + 1);
-                }
-            };
         }
     }
 
