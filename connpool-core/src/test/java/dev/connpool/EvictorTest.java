@@ -6,7 +6,6 @@ import dev.connpool.testkit.Await;
 import dev.connpool.testkit.EchoBackendTest;
 import dev.connpool.testkit.NoPoolThreads;
 import dev.connpool.testkit.TestServer;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;

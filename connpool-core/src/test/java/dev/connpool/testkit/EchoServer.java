@@ -9,11 +9,13 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 /**
  * One loopback echo {@link TestServer} for a whole test class:
  * {@code @RegisterExtension static final EchoServer server = new EchoServer();}. After the last
- * test it checks that every connection the tests opened was closed, then closes the server.
+ * test it checks that every connection the tests opened was closed and no pool thread is left, then
+ * closes the server.
  *
- * <p>A {@code @SpringBootTest} whose application must close before its backends does not fit: a
- * field's extension ends before the class's {@code @ExtendWith(SpringExtension)} closes the
- * context. Suites that need a fresh server per test extend {@link EchoBackendTest}.
+ * <p>A {@code @SpringBootTest} whose application must close before its backend registers it with
+ * {@code @ExtendWith(EchoServer.class)} ahead of {@code @SpringBootTest} instead (a field's
+ * extension would end before the class's {@code SpringExtension} closes the context), and takes the
+ * server from {@link #started()}. Suites that need a fresh server per test extend {@link EchoBackendTest}.
  */
 public final class EchoServer implements BeforeAllCallback, AfterAllCallback {
 
@@ -21,18 +23,28 @@ public final class EchoServer implements BeforeAllCallback, AfterAllCallback {
 
     private TestServer server;
 
+    /** The last one started, for a class that registered it with {@code @ExtendWith}. */
+    private static volatile EchoServer started;
+
     @Override
     public void beforeAll(ExtensionContext context) throws IOException {
         server = TestServer.echo();
+        started = this;
     }
 
     @Override
     public void afterAll(ExtensionContext context) throws IOException {
         try {
             server.awaitOpen(0, WAIT);
+            NoPoolThreads.awaitNone(WAIT);
         } finally {
             server.close();
         }
+    }
+
+    /** The server the last {@code beforeAll} started (test classes run one at a time). */
+    public static EchoServer started() {
+        return started;
     }
 
     /** The server itself, for what this class does not pass on. */

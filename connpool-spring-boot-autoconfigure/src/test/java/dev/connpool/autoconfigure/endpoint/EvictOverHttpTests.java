@@ -5,19 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.jayway.jsonpath.JsonPath;
 import dev.connpool.ConnPool;
 import dev.connpool.PooledConnection;
-import dev.connpool.testkit.NoPoolThreads;
-import dev.connpool.testkit.TestServer;
-import java.io.IOException;
+import dev.connpool.testkit.EchoServer;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.AfterAllCallback;
-import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Qualifier;
-import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -27,7 +22,7 @@ import org.springframework.test.context.DynamicPropertySource;
  * The write operation of {@code connpools} once {@code management.endpoint.connpools.access} is
  * {@code unrestricted}: evicts a pool's idle connections, counted on the server side.
  */
-@ExtendWith(EvictOverHttpTests.Backend.class) // before @SpringBootTest: outlives the application
+@ExtendWith(EchoServer.class) // before @SpringBootTest: outlives the application
 @SpringBootTest(classes = TestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT, properties = {
         "management.endpoints.web.exposure.include=connpools",
         "management.endpoint.connpools.access=unrestricted",
@@ -39,7 +34,6 @@ class EvictOverHttpTests {
 
     private static final Duration WAIT = Duration.ofSeconds(10);
 
-    private static TestServer server;
 
     @LocalServerPort
     int port;
@@ -48,9 +42,11 @@ class EvictOverHttpTests {
     @Qualifier("orders")
     ConnPool orders;
 
+    private final EchoServer server = EchoServer.started();
+
     @DynamicPropertySource
     static void backend(DynamicPropertyRegistry registry) {
-        registry.add("connpool.pools.orders.port", () -> server.port());
+        registry.add("connpool.pools.orders.port", () -> EchoServer.started().port());
     }
 
     @Test
@@ -74,24 +70,5 @@ class EvictOverHttpTests {
     @Test
     void evictingAnUnknownPoolAnswers404() throws Exception {
         assertThat(new Http(port).post("/actuator/connpools/nope").status()).isEqualTo(404);
-    }
-
-    /** Starts the backend before the application, and checks and stops it after it closed. */
-    static final class Backend implements BeforeAllCallback, AfterAllCallback {
-
-        @Override
-        public void beforeAll(ExtensionContext extension) throws IOException {
-            server = TestServer.echo();
-        }
-
-        @Override
-        public void afterAll(ExtensionContext extension) throws IOException {
-            try {
-                server.awaitOpen(0, WAIT);
-                NoPoolThreads.awaitNone(WAIT);
-            } finally {
-                server.close();
-            }
-        }
     }
 }
