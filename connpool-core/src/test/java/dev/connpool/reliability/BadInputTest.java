@@ -276,7 +276,8 @@ class BadInputTest {
             assertThat(caller.isAlive()).isFalse();
             assertThat(thrown.get()).isInstanceOf(InterruptedIOException.class);
             assertThat(flagKept.get()).as("interrupt flag kept").isTrue();
-            assertThat(tookMillis.get()).as("the interrupt is answered at once").isLessThan(1_000);
+            assertThat(tookMillis.get()).as("the interrupt is answered at once, not at the 20 s deadline")
+                    .isLessThan(5_000);
             assertThat(pool.stats().waiters()).isZero();
 
             gate.release(); // the connect the caller gave up on ends up in the pool

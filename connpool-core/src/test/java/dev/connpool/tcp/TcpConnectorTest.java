@@ -151,7 +151,8 @@ class TcpConnectorTest {
 
                     assertThat(thrown).isInstanceOfAny(ClosedByInterruptException.class,
                             InterruptedIOException.class);
-                    assertThat(TimeUnit.NANOSECONDS.toMillis(abortedAt.get() - interruptedAt)).isLessThan(1_000);
+                    // at once: well inside the 20 s connect timeout, generous for a loaded machine
+                    assertThat(TimeUnit.NANOSECONDS.toMillis(abortedAt.get() - interruptedAt)).isLessThan(5_000);
                 } finally {
                     connecting.interrupt();
                     connecting.join(10_000);
