@@ -68,6 +68,15 @@ class RequestResponseExchangeTest {
         return HealthCheck.requestResponse(PING, expect.getBytes(ISO_8859_1), timeout);
     }
 
+    @Test
+    void aCheckThatPassedLeavesTheThreadUninterruptedAndItsDescriptionHidesTheRequest() throws Exception {
+        connectTo(line -> "+PONG\r\n");
+        HealthCheck check = check("+PONG", WAIT);
+        check.check(socket);
+        assertThat(Thread.interrupted()).as("no interrupt made up by the check").isFalse();
+        assertThat(check).hasToString("requestResponse(6 bytes -> \"+PONG\", 5000ms)");
+    }
+
     @Nested
     class LeadingLivenessCheck {
 
@@ -237,6 +246,16 @@ class RequestResponseExchangeTest {
             assertThatThrownBy(() -> check("+PONG", WAIT).check(socket)).isInstanceOf(IOException.class)
                     .hasMessageStartingWith("unexpected reply \"-ERR");
             assertThat(socket.getSoTimeout()).isEqualTo(4_321);
+        }
+
+        @Test
+        void aReplyThatStallsFailsAtTheCheckTimeout() throws Exception {
+            connectPlain(line -> "+PO"); // the start of the reply, then nothing
+            Duration timeout = Duration.ofMillis(300);
+            long t0 = System.nanoTime();
+            assertThatThrownBy(() -> check("+PONG", timeout).check(socket))
+                    .isInstanceOf(SocketTimeoutException.class);
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isBetween(timeout.minusMillis(5), timeout.plusSeconds(2));
         }
 
         @Test
