@@ -73,6 +73,39 @@ class PeekableSocketTest {
     }
 
     @Test
+    void readsCountWhatTheyTookFromThePeekedBytes() throws Exception {
+        serverSide().send("abcd".getBytes(US_ASCII));
+        Await.until(() -> peek() == 4, WAIT, "four bytes peeked");
+        byte[] b = new byte[8];
+        assertThat(socket.getInputStream().read(b, 1, 3)).isEqualTo(3);
+        assertThat(new String(b, 1, 3, US_ASCII)).isEqualTo("abc");
+        assertThat(socket.getInputStream().read(b, 0, 0)).isZero();
+        assertThat(socket.getInputStream().read(b, 0, 8)).isEqualTo(1);
+        assertThat((char) b[0]).isEqualTo('d');
+    }
+
+    @Test
+    void singleByteWritesGoOut() throws Exception {
+        for (byte c : "hi\n".getBytes(US_ASCII)) {
+            socket.getOutputStream().write(c);
+        }
+        socket.getOutputStream().flush();
+        assertThat(socket.getInputStream().readNBytes(3)).isEqualTo("hi\n".getBytes(US_ASCII));
+    }
+
+    @Test
+    void closingEitherStreamClosesTheSocket() throws Exception {
+        socket.getInputStream().close();
+        assertThat(socket.isClosed()).isTrue();
+        assertThat(channel.isOpen()).isFalse();
+        try (SocketChannel other = SocketChannel.open(new InetSocketAddress(server.host(), server.port()))) {
+            PeekableSocket second = new PeekableSocket(other);
+            second.getOutputStream().close();
+            assertThat(second.isClosed()).isTrue();
+        }
+    }
+
+    @Test
     void availableCountsPeekedBytesAndBytesStillInTheKernel() throws Exception {
         InputStream in = socket.getInputStream();
         assertThat(in.available()).isZero();

@@ -249,6 +249,27 @@ class RequestResponseExchangeTest {
         }
 
         @Test
+        void aReadStartedLateWaitsOnlyForWhatIsLeftOfTheTimeout() throws Exception {
+            connectPlain(line -> null);
+            Duration timeout = Duration.ofSeconds(1);
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            AtomicReference<Duration> took = new AtomicReference<>();
+            Worker checking = Worker.start("checking", () -> {
+                long t0 = System.nanoTime();
+                failure.set(org.assertj.core.api.Assertions.catchThrowable(() -> check("+PONG", timeout).check(socket)));
+                took.set(Duration.ofNanos(System.nanoTime() - t0));
+            });
+            Await.until(() -> lines.size() == 1, WAIT, "the PING");
+            // one byte at 800 ms, then nothing: the next read may wait 200 ms, not a whole second
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(800)); // the pace is the point
+            server.connection(0, WAIT).send("+".getBytes(US_ASCII));
+            checking.join(WAIT);
+            assertThat(failure.get()).isInstanceOf(SocketTimeoutException.class);
+            assertThat(took.get()).as("ends at the check's timeout, not a timeout after the last byte")
+                    .isBetween(timeout.minusMillis(5), timeout.plusMillis(600));
+        }
+
+        @Test
         void aReplyThatStallsFailsAtTheCheckTimeout() throws Exception {
             connectPlain(line -> "+PO"); // the start of the reply, then nothing
             Duration timeout = Duration.ofMillis(300);
