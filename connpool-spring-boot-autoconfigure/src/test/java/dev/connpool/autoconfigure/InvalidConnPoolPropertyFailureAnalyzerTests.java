@@ -10,6 +10,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.WebApplicationType;
@@ -38,6 +39,7 @@ class InvalidConnPoolPropertyFailureAnalyzerTests {
     static Stream<Arguments> invalid() {
         return Stream.of(
                 Arguments.of("max-size=0", "connpool.pools.orders.max-size", "must be greater than 0", "0"),
+                Arguments.of("min-size=-1", "connpool.pools.orders.min-size", "must be 0 or more", "-1"),
                 Arguments.of("max-size=2,min-size=5", "connpool.pools.orders.min-size", "must not exceed max-size (2)",
                         "5"),
                 Arguments.of("increment=0", "connpool.pools.orders.increment", "must be between 1 and max-size (10)",
@@ -97,6 +99,21 @@ class InvalidConnPoolPropertyFailureAnalyzerTests {
                     }
                     assertThat(analysis.getAction()).contains(property);
                 });
+    }
+
+    /** Each rule's edge is inside it: the property table's rules are not one off. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = ';', value = { "port=1", "port=65535", "max-size=3,min-size=3,increment=3",
+            "max-size=1,min-size=0,increment=1" })
+    void theEdgeOfEachRuleIsAccepted(String settings) {
+        String[] props = settings.split(",");
+        for (int i = 0; i < props.length; i++) {
+            props[i] = "connpool.pools.orders." + props[i];
+        }
+        runner.withPropertyValues("connpool.pools.orders.host=" + server.host(),
+                        "connpool.pools.orders.port=" + server.port())
+                .withPropertyValues(props)
+                .run(context -> assertThat(context).hasNotFailed());
     }
 
     @Test
