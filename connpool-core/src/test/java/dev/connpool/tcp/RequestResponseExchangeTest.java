@@ -161,6 +161,15 @@ class RequestResponseExchangeTest {
         }
 
         @Test
+        void aReplyThatIsExactlyThePrefixPassesWithNothingToDrop() throws Exception {
+            connectTo(line -> "+PONG"); // no line end after it
+            long t0 = System.nanoTime();
+            check("+PONG", Duration.ofSeconds(20)).check(socket);
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("nothing more is waited for")
+                    .isLessThan(Duration.ofSeconds(5));
+        }
+
+        @Test
         void aWrongPieceFailsAtOnceWithoutWaitingForTheRest() throws Exception {
             connectTo(line -> null);
             AtomicReference<Throwable> failure = new AtomicReference<>();
