@@ -1,11 +1,14 @@
 package dev.connpool;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.connpool.ConnPool;
 import dev.connpool.ConnPoolConfig;
 import dev.connpool.ConnectionFactory;
 import dev.connpool.testkit.Gc;
 import dev.connpool.testkit.NoPoolThreads;
 import dev.connpool.testkit.TestServer;
+import dev.connpool.testkit.Threads;
 import java.lang.ref.WeakReference;
 import java.net.URL;
 import java.net.URLClassLoader;
@@ -42,7 +45,8 @@ class ClockClassLoaderTest {
             }, "edge-app-a-startup");
             app.setContextClassLoader(appLoader);
             app.start();
-            app.join();
+            Threads.join(app, Duration.ofSeconds(10));
+            assertThat(appPool[0]).as("application A's pool was created").isNotNull();
             try (ConnPool other = ConnPool.create("edge-app-b", timed, factory)) {
                 appPool[0].close();
                 appPool[0] = null;

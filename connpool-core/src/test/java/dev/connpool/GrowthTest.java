@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.connpool.testkit.Await;
 import dev.connpool.testkit.EchoBackendTest;
-import dev.connpool.testkit.TestServer;
+import dev.connpool.testkit.Worker;
 import java.io.IOException;
 import java.net.Socket;
 import java.time.Duration;
@@ -90,21 +90,18 @@ class GrowthTest extends EchoBackendTest {
             PooledConnection first = pool.get(Duration.ofSeconds(5));
             // two background connects are gated; a second caller must not start a fourth
             AtomicInteger served = new AtomicInteger();
-            Thread second = new Thread(() -> {
+            Worker second = Worker.start("second-caller", () -> {
                 try (PooledConnection c = pool.get(Duration.ofSeconds(10))) {
                     served.incrementAndGet();
-                } catch (IOException e) {
-                    throw new AssertionError(e);
                 }
             });
-            second.start();
             Await.until(() -> pool.stats().waiters() == 1, Duration.ofSeconds(5), "second caller waits");
             // the two background connects are submitted by now, but their threads may not have
             // reached the factory yet (CI saw 2): wait for them, then check no fourth one started
             Await.until(() -> factory.calls.get() >= 3, Duration.ofSeconds(5), "background connects started");
             assertThat(factory.calls).hasValue(3);
             factory.gate.countDown();
-            second.join(10_000);
+            second.join(Duration.ofSeconds(10));
             assertThat(served).hasValue(1);
             Await.until(() -> pool.stats().connecting() == 0, Duration.ofSeconds(5), "connects done");
             assertThat(pool.stats().created()).isEqualTo(3);

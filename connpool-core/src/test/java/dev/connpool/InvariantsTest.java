@@ -7,6 +7,7 @@ import dev.connpool.testkit.Await;
 import dev.connpool.testkit.CountingServer;
 import dev.connpool.testkit.NoPoolThreads;
 import dev.connpool.testkit.TestServer;
+import dev.connpool.testkit.Worker;
 import java.io.IOException;
 import java.net.Socket;
 import java.time.Duration;
@@ -140,9 +141,10 @@ class InvariantsTest {
                      .healthCheck(HealthCheck.none()).build(),
                      ConnectionFactory.tcp(server.host(), server.port(), Duration.ofSeconds(5)))) {
             PooledConnection a = pool.get();
+            Socket aSocket = a.socket();
             a.close();
             PooledConnection b = pool.get();
-            assertThat(b.socket()).isNotNull();
+            assertThat(b.socket()).isSameAs(aSocket); // the one a gave back
             a.close();
             a.markUnusable();
             PooledConnection c = pool.get();
@@ -338,7 +340,7 @@ class InvariantsTest {
                      ConnectionFactory.tcp(server.host(), server.port(), Duration.ofSeconds(5)))) {
             CountDownLatch done = new CountDownLatch(1);
             List<String> violations = new CopyOnWriteArrayList<>();
-            Thread sampler = new Thread(() -> {
+            Worker sampler = Worker.start("sampler", () -> {
                 PoolStats prev = pool.stats();
                 while (done.getCount() > 0) {
                     PoolStats s = pool.stats();
@@ -346,7 +348,6 @@ class InvariantsTest {
                     prev = s;
                 }
             });
-            sampler.start();
             try {
                 onThreads(8, Duration.ofSeconds(30), () -> {
                     for (int i = 0; i < 1500; i++) {
@@ -361,7 +362,7 @@ class InvariantsTest {
                 });
             } finally {
                 done.countDown();
-                sampler.join(5_000);
+                sampler.join(Duration.ofSeconds(5));
             }
             assertThat(violations).isEmpty();
             PoolStats end = pool.stats();

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.connpool.testkit.Await;
 import dev.connpool.testkit.NoPoolThreads;
 import dev.connpool.testkit.TestServer;
+import dev.connpool.testkit.Worker;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -30,7 +31,7 @@ class StatsTest {
             CountDownLatch done = new CountDownLatch(1);
             List<String> violations = new CopyOnWriteArrayList<>();
             AtomicInteger snapshots = new AtomicInteger();
-            Thread sampler = new Thread(() -> {
+            Worker sampler = Worker.start("sampler", () -> {
                 PoolStats prev = pool.stats();
                 while (done.getCount() > 0) {
                     PoolStats s = pool.stats();
@@ -43,8 +44,7 @@ class StatsTest {
                     InvariantsTest.check(prev, s, violations);
                     prev = s;
                 }
-            }, "sampler");
-            sampler.start();
+            });
             try {
                 InvariantsTest.onThreads(16, Duration.ofSeconds(40), () -> {
                     ThreadLocalRandom r = ThreadLocalRandom.current();
@@ -61,7 +61,7 @@ class StatsTest {
                 });
             } finally {
                 done.countDown();
-                sampler.join(5_000);
+                sampler.join(Duration.ofSeconds(5));
             }
             assertThat(snapshots.get()).isGreaterThan(100);
             assertThat(violations).isEmpty();

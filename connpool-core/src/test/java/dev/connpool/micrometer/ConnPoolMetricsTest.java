@@ -11,10 +11,13 @@ import dev.connpool.PooledConnection;
 import dev.connpool.testkit.Await;
 import dev.connpool.testkit.NoPoolThreads;
 import dev.connpool.testkit.TestServer;
+import dev.connpool.testkit.Worker;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -120,6 +123,30 @@ class ConnPoolMetricsTest {
             pool.resize(1, 3);
             assertThat(gauge(registry, "connpool.connections.max")).isEqualTo(3);
             assertThat(gauge(registry, "connpool.connections.min")).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void pendingCountsTheCallersWaiting() throws Exception {
+        MeterRegistry registry = new SimpleMeterRegistry();
+        try (TestServer server = TestServer.echo();
+             ConnPool pool = ConnPool.create("pending", ConnPoolConfig.builder().maxSize(1).build(),
+                     ConnectionFactory.tcp(server.host(), server.port(), Duration.ofSeconds(5)));
+             ConnPoolMetrics metrics = new ConnPoolMetrics(pool)) {
+            metrics.bindTo(registry);
+            PooledConnection held = pool.get();
+            List<Worker> waiters = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                waiters.add(Worker.start("waiter-" + i, () -> pool.get(Duration.ofSeconds(10)).close()));
+                int waiting = i + 1;
+                Await.until(() -> gauge(registry, "connpool.connections.pending") == waiting, Duration.ofSeconds(5),
+                        () -> "pending " + gauge(registry, "connpool.connections.pending") + ", " + pool.stats());
+            }
+            held.close();
+            for (Worker w : waiters) {
+                w.join(Duration.ofSeconds(10));
+            }
+            assertThat(gauge(registry, "connpool.connections.pending")).isZero();
         }
     }
 

@@ -24,16 +24,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.UnaryOperator;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Bad input, each with a clear error and no leaked room: invalid settings, null arguments, a
@@ -76,52 +71,7 @@ class BadInputTest {
 
     // ---- configuration ----------------------------------------------------------------------
 
-    static Stream<Arguments> brokenRules() {
-        return Stream.of(
-                arguments("maxSize unset", (UnaryOperator<ConnPoolConfig.Builder>) b -> b, "maxSize",
-                        "must be greater than 0"),
-                arguments("maxSize negative", op(b -> b.maxSize(-1)), "maxSize", "must be greater than 0"),
-                arguments("minSize negative", op(b -> b.maxSize(2).minSize(-1)), "minSize", "must be 0 or more"),
-                arguments("minSize above maxSize", op(b -> b.maxSize(2).minSize(3)), "minSize",
-                        "must not exceed maxSize (2)"),
-                arguments("increment 0", op(b -> b.maxSize(2).increment(0)), "increment",
-                        "must be between 1 and maxSize (2)"),
-                arguments("increment above maxSize", op(b -> b.maxSize(2).increment(3)), "increment",
-                        "must be between 1 and maxSize (2)"),
-                arguments("idleTimeout negative", op(b -> b.maxSize(1).idleTimeout(Duration.ofMillis(-1))),
-                        "idleTimeout", "must not be negative"),
-                arguments("idleTimeout null", op(b -> b.maxSize(1).idleTimeout(null)), "idleTimeout",
-                        "must not be null"),
-                arguments("maxLifetime negative", op(b -> b.maxSize(1).maxLifetime(Duration.ofSeconds(-1))),
-                        "maxLifetime", "must not be negative"),
-                arguments("maxLifetime null", op(b -> b.maxSize(1).maxLifetime(null)), "maxLifetime",
-                        "must not be null"),
-                arguments("healthCheck null", op(b -> b.maxSize(1).healthCheck(null)), "healthCheck",
-                        "must not be null"),
-                arguments("evictInterval null", op(b -> b.maxSize(1).evictInterval(null)), "evictInterval",
-                        "must not be null"),
-                arguments("acquireTimeout negative", op(b -> b.maxSize(1).acquireTimeout(Duration.ofNanos(-1))),
-                        "acquireTimeout", "must not be negative"),
-                arguments("acquireTimeout null", op(b -> b.maxSize(1).acquireTimeout(null)), "acquireTimeout",
-                        "must not be null"),
-                arguments("maxWaiters negative", op(b -> b.maxSize(1).maxWaiters(-1)), "maxWaiters",
-                        "must be 0 or more"));
-    }
-
-    private static UnaryOperator<ConnPoolConfig.Builder> op(UnaryOperator<ConnPoolConfig.Builder> f) {
-        return f;
-    }
-
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("brokenRules")
-    void everyConfigRuleNamesItsFieldAndRule(String what, UnaryOperator<ConnPoolConfig.Builder> breakIt,
-            String field, String rule) {
-        assertThatThrownBy(() -> breakIt.apply(ConnPoolConfig.builder()).build())
-                .isExactlyInstanceOf(IllegalArgumentException.class)
-                .hasMessageStartingWith(field + " ")
-                .hasMessageContaining(rule)
-                .hasMessageContaining("(was ");
-    }
+    // every broken rule of the builder: ConnPoolConfigTest's table
 
     @Test
     void boundaryValuesAreAccepted() {
@@ -335,7 +285,8 @@ class BadInputTest {
             assertThat(caller.isAlive()).isFalse();
             assertThat(thrown.get()).isInstanceOf(InterruptedIOException.class);
             assertThat(flagKept.get()).as("interrupt flag kept").isTrue();
-            assertThat(tookMillis.get()).as("the interrupt is answered at once").isLessThan(1_000);
+            assertThat(tookMillis.get()).as("the interrupt is answered at once, not at the 20 s deadline")
+                    .isLessThan(5_000);
             assertThat(pool.stats().waiters()).isZero();
 
             gate.release(); // the connect the caller gave up on ends up in the pool

@@ -1,6 +1,5 @@
 package dev.connpool.reliability;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.connpool.ConnPool;
 import dev.connpool.ConnPoolConfig;
@@ -9,6 +8,7 @@ import dev.connpool.PoolClosedException;
 import dev.connpool.PoolStats;
 import dev.connpool.PooledConnection;
 import dev.connpool.testkit.NoPoolThreads;
+import dev.connpool.testkit.RequiresJdk;
 import java.io.IOException;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
@@ -68,6 +68,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @Timeout(300)
 @ExtendWith(NoPoolThreads.class)
+// Lincheck 3.7 on Temurin 25 reports a scenario as hung and leaves the JVM broken
+// (sun.util.calendar.ZoneInfoFile fails to initialise under its instrumentation); it works on 17,
+// the release this project targets, which CI runs
+@RequiresJdk(max = 21, why = "Lincheck 3.7 model checking runs on JDK 17 to 21 (on 25 it breaks the JVM); "
+        + "CI runs this suite on JDK 17")
 class EngineModelCheckIT {
 
     /** Invocations per scenario; {@code -Dconnpool.modelcheck.invocations=200} explores more. */
@@ -97,11 +102,6 @@ class EngineModelCheckIT {
 
     /** A scenario run under the model checker; the standard library counts as primitives. */
     private static void modelCheck(Runnable scenario) {
-        // Lincheck 3.7 on Temurin 25 reports this scenario as hung and leaves the JVM broken
-        // (sun.util.calendar.ZoneInfoFile fails to initialise under its instrumentation); it works
-        // on 17, the release this project targets, which CI runs
-        assumeTrue(Runtime.version().feature() <= 21,
-                "Lincheck " + "3.7 model checking runs on JDK 17 to 21; this JVM is " + Runtime.version());
         LincheckSettings d = new LincheckSettings();
         // the public runConcurrentTest(int, Runnable) analyses the JDK's internals too, which spends
         // the exploration inside ReentrantLock and ThreadPoolExecutor; 3.7 (pinned) exposes the

@@ -131,7 +131,7 @@ class SlowBackendIT {
         SSLContext client = tlsBackend();
         ConnPoolConfig config = ConnPoolConfig.builder().maxSize(2).evictInterval(Duration.ZERO).build();
         try (ConnPool pool = ConnPool.create("hung-connect", config,
-                ConnectionFactory.tls("127.0.0.1", proxy.port(), Duration.ofMillis(1500), client))) {
+                ConnectionFactory.tls("127.0.0.1", proxy.port(), Duration.ofSeconds(5), client))) {
             proxy.blackhole(true); // TCP connects succeed, the TLS handshake never gets an answer
             for (int i = 0; i < 3; i++) {
                 long t0 = System.nanoTime();
@@ -139,7 +139,8 @@ class SlowBackendIT {
                         .isInstanceOf(AcquireTimeoutException.class)
                         .hasMessageContaining("hung-connect");
                 long took = (System.nanoTime() - t0) / 1_000_000;
-                assertThat(took).as("get(400 ms) against a hung connect").isBetween(390L, 900L);
+                // its own deadline, not the 5 s connect timeout: generous for a loaded machine
+                assertThat(took).as("get(400 ms) against a hung connect").isBetween(390L, 2_400L);
             }
             // the hung connects end at their connect timeout and give their room back
             Await.until(() -> pool.stats().connecting() == 0, Duration.ofSeconds(10), () -> "" + pool.stats());
@@ -181,8 +182,9 @@ class SlowBackendIT {
                 }
             }
             assertThat(pool.stats().connecting()).as("the connects were in flight all along").isEqualTo(2);
+            // waiting behind a connect would take 800 ms or more; anything below is a loaded machine
             assertThat(worst / 1_000_000).as("worst get of two idle connections during slow connects")
-                    .isLessThan(150);
+                    .isLessThan(700);
 
             // a third caller has no idle connection left and waits for a connect: it is slow indeed
             List<PooledConnection> held = new ArrayList<>();

@@ -1,7 +1,6 @@
 package dev.connpool.reliability;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.connpool.AcquireTimeoutException;
 import dev.connpool.ConnPool;
@@ -12,6 +11,7 @@ import dev.connpool.PoolStats;
 import dev.connpool.PooledConnection;
 import dev.connpool.testkit.Echo;
 import dev.connpool.testkit.NoPoolThreads;
+import dev.connpool.testkit.RequiresJdk;
 import dev.connpool.testkit.TestServer;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
@@ -45,6 +45,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @Timeout(180)
 @ExtendWith(NoPoolThreads.class)
+@RequiresJdk(min = 21, why = "virtual threads need JDK 21 or later; CI runs this suite on JDK 25")
 class VirtualThreadsIT {
 
     private static final int THREADS = 10_000;
@@ -52,7 +53,6 @@ class VirtualThreadsIT {
 
     @Test
     void tenThousandVirtualThreadsShareAPoolOfEight() throws Throwable {
-        assumeTrue(Runtime.version().feature() >= 21, "virtual threads need JDK 21 or later");
         ExecutorService virtualThreads = (ExecutorService) MethodHandles.publicLookup()
                 .findStatic(Executors.class, "newVirtualThreadPerTaskExecutor",
                         MethodType.methodType(ExecutorService.class))

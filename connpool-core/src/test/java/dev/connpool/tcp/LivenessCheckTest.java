@@ -48,6 +48,13 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class LivenessCheckTest {
 
+    @Test
+    void theChecksDescribeThemselves() {
+        assertThat(HealthCheck.liveness()).hasToString("liveness");
+        assertThat(HealthCheck.none()).hasToString("none");
+    }
+
+
     private static final Duration CONNECT = Duration.ofSeconds(5);
 
     private final HealthCheck liveness = HealthCheck.liveness();

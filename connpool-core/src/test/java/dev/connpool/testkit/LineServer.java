@@ -28,7 +28,7 @@ import javax.net.ssl.SSLSocket;
  *
  * <p>TLS runs as an {@link SSLSocket} layered over the accepted plain socket, so the plain socket
  * stays reachable; as any JDK TLS 1.3 server, it sends a session ticket right after the handshake.
- * Binds to 127.0.0.1 only. {@link #close()} closes every connection and joins every thread.
+ * Binds to 127.0.0.1 (or ::1) only. {@link #close()} closes every connection and joins every thread.
  */
 public final class LineServer extends CountingEndpoint {
 
@@ -48,12 +48,12 @@ public final class LineServer extends CountingEndpoint {
     private final List<Conn> conns = new CopyOnWriteArrayList<>();
     private volatile boolean closed;
 
-    private LineServer(SSLContext tls, UnaryOperator<String> reply) throws IOException {
+    private LineServer(InetAddress address, SSLContext tls, UnaryOperator<String> reply) throws IOException {
         super("server-side");
         this.tls = tls;
         this.reply = reply;
         this.server = new HoldingServerSocket();
-        server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
+        server.bind(new InetSocketAddress(address, 0), 50);
         this.acceptor = new Thread(this::acceptLoop, "line-server-" + server.getLocalPort());
         acceptor.setDaemon(true);
         acceptor.start();
@@ -61,16 +61,23 @@ public final class LineServer extends CountingEndpoint {
 
     /** A plain TCP server. */
     public static LineServer plain(UnaryOperator<String> reply) throws IOException {
-        return new LineServer(null, reply);
+        return new LineServer(InetAddress.getLoopbackAddress(), null, reply);
     }
 
     /** A TLS 1.3 server presenting the certificate of {@code serverContext}. */
     public static LineServer tls(SSLContext serverContext, UnaryOperator<String> reply) throws IOException {
-        return new LineServer(serverContext, reply);
+        return new LineServer(InetAddress.getLoopbackAddress(), serverContext, reply);
     }
 
+    /** A TLS 1.3 server on the IPv6 loopback address {@code ::1}. */
+    public static LineServer tlsOnIpv6Loopback(SSLContext serverContext, UnaryOperator<String> reply)
+            throws IOException {
+        return new LineServer(InetAddress.getByName("::1"), serverContext, reply);
+    }
+
+    /** The address it listens on, as a literal: {@code 127.0.0.1}, or {@code ::1}. */
     public String host() {
-        return "127.0.0.1";
+        return server.getInetAddress().getHostAddress().replace("0:0:0:0:0:0:0:1", "::1");
     }
 
     public int port() {

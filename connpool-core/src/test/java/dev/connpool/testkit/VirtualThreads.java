@@ -23,7 +23,7 @@ public final class VirtualThreads {
             Object builder = Thread.class.getMethod("ofVirtual").invoke(null);
             return (ThreadFactory) Class.forName("java.lang.Thread$Builder").getMethod("factory").invoke(builder);
         } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
-            if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+            if (RequiresJdk.Guard.onCi()) {
                 throw new AssertionError("JDK " + feature + " must run virtual threads on CI, but: " + e, e);
             }
             assumeTrue(false, "virtual threads unavailable on JDK " + feature + ": " + e);

@@ -10,14 +10,13 @@ import dev.connpool.autoconfigure.health.ConnPoolHealthContributorAutoConfigurat
 import dev.connpool.autoconfigure.health.ConnPoolHealthIndicator;
 import dev.connpool.autoconfigure.metrics.ConnPoolMetricsAutoConfiguration;
 import dev.connpool.autoconfigure.metrics.ConnPoolMetricsAutoConfiguration.ConnPoolMeterBinder;
-import dev.connpool.testkit.TestServer;
+import dev.connpool.testkit.EchoServer;
+import dev.connpool.testkit.NoPoolThreads;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.io.IOException;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -37,10 +36,11 @@ import org.springframework.context.annotation.Bean;
 /**
  * When each auto-configuration applies: class path, properties, beans of the application.
  */
-@ExtendWith(PoolThreads.class)
+@ExtendWith(NoPoolThreads.AfterProbes.class)
 class AutoConfigurationConditionsTests {
 
-    private static TestServer server;
+    @RegisterExtension
+    static final EchoServer server = new EchoServer();
 
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(ConnPoolAutoConfiguration.class,
@@ -48,16 +48,6 @@ class AutoConfigurationConditionsTests {
                     ConnPoolMetricsAutoConfiguration.class, MetricsAutoConfiguration.class,
                     SimpleMetricsExportAutoConfiguration.class, CompositeMeterRegistryAutoConfiguration.class))
             .withPropertyValues("management.endpoints.web.exposure.include=connpools");
-
-    @BeforeAll
-    static void startServer() throws IOException {
-        server = TestServer.echo();
-    }
-
-    @AfterAll
-    static void stopServer() throws IOException {
-        server.close();
-    }
 
     private ApplicationContextRunner withPool() {
         return runner.withPropertyValues("connpool.pools.orders.host=" + server.host(),

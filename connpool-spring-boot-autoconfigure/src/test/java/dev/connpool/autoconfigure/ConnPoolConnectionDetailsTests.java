@@ -5,14 +5,15 @@ import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException
 
 import dev.connpool.ConnPool;
 import dev.connpool.PooledConnection;
-import dev.connpool.testkit.TestServer;
+import dev.connpool.testkit.EchoServer;
+import dev.connpool.testkit.NoPoolThreads;
+import dev.connpool.testkit.Ports;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
@@ -23,26 +24,17 @@ import org.springframework.core.annotation.Order;
  * Where pools connect to when {@link ConnPoolConnectionDetails} beans say: they win over the
  * properties, the first that knows a pool decides, and a pool none knows takes its properties.
  */
-@ExtendWith(PoolThreads.class)
+@ExtendWith(NoPoolThreads.AfterProbes.class)
 class ConnPoolConnectionDetailsTests {
 
-    private static TestServer server;
-    private static TestServer other;
+    @RegisterExtension
+    static final EchoServer server = new EchoServer();
+
+    @RegisterExtension
+    static final EchoServer other = new EchoServer();
 
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(ConnPoolAutoConfiguration.class));
-
-    @BeforeAll
-    static void startServers() throws IOException {
-        server = TestServer.echo();
-        other = TestServer.echo();
-    }
-
-    @AfterAll
-    static void stopServers() throws IOException {
-        server.close();
-        other.close();
-    }
 
     @Test
     void detailsOfTheApplicationWinOverTheProperties() throws Exception {

@@ -6,6 +6,7 @@ import dev.connpool.ConnPool;
 import dev.connpool.PooledConnection;
 import dev.connpool.testkit.Await;
 import dev.connpool.testkit.Certificates;
+import dev.connpool.testkit.NoPoolThreads;
 import dev.connpool.testkit.TestServer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -27,7 +28,7 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
  * {@code ssl.bundle}: TLS to a real loopback TLS server whose self-signed certificate is made for
  * the test and handed to Spring Boot as a PEM bundle.
  */
-@ExtendWith(PoolThreads.class)
+@ExtendWith(NoPoolThreads.AfterProbes.class)
 class ConnPoolSslTests {
 
     private static final Duration WAIT = Duration.ofSeconds(10);

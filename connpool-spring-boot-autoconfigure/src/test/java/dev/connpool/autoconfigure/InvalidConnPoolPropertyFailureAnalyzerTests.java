@@ -2,15 +2,15 @@ package dev.connpool.autoconfigure;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.connpool.testkit.TestServer;
-import java.io.IOException;
+import dev.connpool.testkit.EchoServer;
+import dev.connpool.testkit.NoPoolThreads;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.WebApplicationType;
@@ -27,27 +27,19 @@ import org.springframework.context.annotation.Configuration;
  * Invalid properties fail startup with a failure analysis that names the property, the rule, the
  * value and where it was set.
  */
-@ExtendWith({ PoolThreads.class, OutputCaptureExtension.class })
+@ExtendWith({ NoPoolThreads.AfterProbes.class, OutputCaptureExtension.class })
 class InvalidConnPoolPropertyFailureAnalyzerTests {
 
-    private static TestServer server;
+    @RegisterExtension
+    static final EchoServer server = new EchoServer();
 
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(SslAutoConfiguration.class, ConnPoolAutoConfiguration.class));
 
-    @BeforeAll
-    static void startServer() throws IOException {
-        server = TestServer.echo();
-    }
-
-    @AfterAll
-    static void stopServer() throws IOException {
-        server.close();
-    }
-
     static Stream<Arguments> invalid() {
         return Stream.of(
                 Arguments.of("max-size=0", "connpool.pools.orders.max-size", "must be greater than 0", "0"),
+                Arguments.of("min-size=-1", "connpool.pools.orders.min-size", "must be 0 or more", "-1"),
                 Arguments.of("max-size=2,min-size=5", "connpool.pools.orders.min-size", "must not exceed max-size (2)",
                         "5"),
                 Arguments.of("increment=0", "connpool.pools.orders.increment", "must be between 1 and max-size (10)",
@@ -111,6 +103,21 @@ class InvalidConnPoolPropertyFailureAnalyzerTests {
                     }
                     assertThat(analysis.getAction()).contains(property);
                 });
+    }
+
+    /** Each rule's edge is inside it: the property table's rules are not one off. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = ';', value = { "port=1", "port=65535", "max-size=3,min-size=3,increment=3",
+            "max-size=1,min-size=0,increment=1" })
+    void theEdgeOfEachRuleIsAccepted(String settings) {
+        String[] props = settings.split(",");
+        for (int i = 0; i < props.length; i++) {
+            props[i] = "connpool.pools.orders." + props[i];
+        }
+        runner.withPropertyValues("connpool.pools.orders.host=" + server.host(),
+                        "connpool.pools.orders.port=" + server.port())
+                .withPropertyValues(props)
+                .run(context -> assertThat(context).hasNotFailed());
     }
 
     @Test

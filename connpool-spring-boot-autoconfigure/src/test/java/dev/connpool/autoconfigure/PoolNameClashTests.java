@@ -6,14 +6,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.connpool.ConnPool;
 import dev.connpool.ConnPoolConfig;
 import dev.connpool.ConnectionFactory;
-import dev.connpool.testkit.TestServer;
+import dev.connpool.testkit.EchoServer;
+import dev.connpool.testkit.NoPoolThreads;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.springframework.beans.factory.annotation.Qualifier;
@@ -34,20 +34,11 @@ import org.springframework.context.annotation.Import;
  * analysis naming the pool's property, the other bean and what to rename. Run as users run it, by a
  * {@link SpringApplication}, so that the analysis printed is the one they would read.
  */
-@ExtendWith({ PoolThreads.class, OutputCaptureExtension.class })
+@ExtendWith({ NoPoolThreads.AfterProbes.class, OutputCaptureExtension.class })
 class PoolNameClashTests {
 
-    private static TestServer server;
-
-    @BeforeAll
-    static void startServer() throws IOException {
-        server = TestServer.echo();
-    }
-
-    @AfterAll
-    static void stopServer() throws IOException {
-        server.close();
-    }
+    @RegisterExtension
+    static final EchoServer server = new EchoServer();
 
     private static ConfigurableApplicationContext run(Class<?> app) {
         SpringApplication application = new SpringApplication(app);
@@ -60,7 +51,8 @@ class PoolNameClashTests {
 
     @Test
     void aServiceNamedLikeAPoolStopsStartupNamingBoth(CapturedOutput output) {
-        assertThatThrownBy(() -> run(AppWithOrdersService.class).close()).isNotNull();
+        assertThatThrownBy(() -> run(AppWithOrdersService.class).close())
+                .isInstanceOf(ConnPoolNameClashException.class);
         assertThat(output).contains("APPLICATION FAILED TO START")
                 .contains("connpool.pools.orders")
                 .contains("bean 'orders'")
@@ -96,7 +88,8 @@ class PoolNameClashTests {
 
     @Test
     void aBeanOfALaterAutoConfigurationNamedLikeAPoolStopsStartupNamingBoth(CapturedOutput output) {
-        assertThatThrownBy(() -> run(AppWithLaterAutoConfiguration.class).close()).isNotNull();
+        assertThatThrownBy(() -> run(AppWithLaterAutoConfiguration.class).close())
+                .isInstanceOf(ConnPoolNameClashException.class);
         assertThat(output).contains("APPLICATION FAILED TO START")
                 .contains("connpool.pools.orders")
                 .contains("bean 'orders'")

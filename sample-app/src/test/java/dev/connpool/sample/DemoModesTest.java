@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.connpool.sample.support.NothingLeftBehind;
-import dev.connpool.sample.support.Ports;
 import dev.connpool.sample.support.RedisServer;
+import dev.connpool.testkit.Ports;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

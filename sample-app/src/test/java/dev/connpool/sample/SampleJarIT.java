@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.jayway.jsonpath.JsonPath;
 import dev.connpool.sample.support.Http;
-import dev.connpool.sample.support.Ports;
 import dev.connpool.testkit.Await;
+import dev.connpool.testkit.Ports;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;

@@ -7,23 +7,21 @@ import dev.connpool.autoconfigure.ConnPoolAutoConfiguration;
 import dev.connpool.autoconfigure.ConnPoolCheckpointRestoreLifecycle;
 import dev.connpool.autoconfigure.ConnPoolConnectionDetails;
 import dev.connpool.autoconfigure.ConnPools;
-import dev.connpool.autoconfigure.PoolThreads;
 import dev.connpool.autoconfigure.health.ConnPoolHealthContributorAutoConfiguration;
 import dev.connpool.autoconfigure.metrics.ConnPoolMetricsAutoConfiguration;
 import dev.connpool.autoconfigure.metrics.ConnPoolMetricsAutoConfiguration.ConnPoolMeterBinder;
 import dev.connpool.autoconfigure.observation.ConnPoolObservationAutoConfiguration;
 import dev.connpool.autoconfigure.observation.ObservedConnPools;
-import dev.connpool.testkit.TestServer;
+import dev.connpool.testkit.EchoServer;
+import dev.connpool.testkit.NoPoolThreads;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Consumer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.aot.test.generate.TestGenerationContext;
 import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
 import org.springframework.boot.health.contributor.CompositeHealthContributor;
@@ -48,22 +46,13 @@ import org.springframework.javapoet.ClassName;
  * health contributor and the meters follow the pools of the run too.
  */
 @CompileWithForkedClassLoader
-@ExtendWith(PoolThreads.class)
+@ExtendWith(NoPoolThreads.AfterProbes.class)
 class AotPoolRegistrationTests {
 
     private static final String DETAILED = "detailed";
 
-    private static TestServer server;
-
-    @BeforeAll
-    static void startServer() throws IOException {
-        server = TestServer.echo();
-    }
-
-    @AfterAll
-    static void stopServer() throws IOException {
-        server.close();
-    }
+    @RegisterExtension
+    static final EchoServer server = new EchoServer();
 
     @Test
     void poolsAddedOrRemovedAfterTheBuildAreThoseOfTheRun() {

@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.jayway.jsonpath.JsonPath;
 import dev.connpool.ConnPool;
 import dev.connpool.PooledConnection;
-import dev.connpool.autoconfigure.PoolThreads;
 import dev.connpool.testkit.Await;
 import dev.connpool.testkit.HangingServer;
+import dev.connpool.testkit.NoPoolThreads;
 import dev.connpool.testkit.TestServer;
 import java.io.IOException;
 import java.time.Duration;
@@ -100,7 +100,7 @@ class ActuatorOverHttpTests {
                 // every socket the application opened was closed with it
                 orders.awaitOpen(0, WAIT);
                 flaky.awaitOpen(0, WAIT);
-                PoolThreads.awaitNone(WAIT);
+                NoPoolThreads.awaitNone(WAIT);
             } finally {
                 orders.close();
                 flaky.close();
@@ -176,28 +176,31 @@ class ActuatorOverHttpTests {
         ConnPool pool = context.getBean("flaky", ConnPool.class);
         assertThat(JsonPath.<String>read(http.get("/actuator/health/connpool/flaky").body(), "$.status"))
                 .isEqualTo("UP");
+        assertThat(flakyInTheWhole(http)).isEqualTo("UP");
         flaky.close();
         Await.until(() -> status(http, "/actuator/health/connpool/flaky") == 503, WAIT, "flaky DOWN");
         Http.Response down = http.get("/actuator/health/connpool/flaky");
         assertThat((String) JsonPath.read(down.body(), "$.status")).isEqualTo("DOWN");
         assertThat((String) JsonPath.read(down.body(), "$.details.lastConnectError")).contains("Connection refused");
-        // the application as a whole is down with it
-        assertThat(http.get("/actuator/health").status()).isEqualTo(503);
+        // the application's health, as a whole, has it down too (the whole is 503 anyway: hanging is down)
+        assertThat(flakyInTheWhole(http)).isEqualTo("DOWN");
 
         flaky = TestServer.start(TestServer.Mode.ECHO, flakyPort, null);
         Await.until(() -> status(http, "/actuator/health/connpool/flaky") == 200, WAIT, "flaky UP again");
+        assertThat(flakyInTheWhole(http)).isEqualTo("UP");
         flaky.awaitOpen(1, WAIT);
         assertThat(pool.stats().size()).isEqualTo(1);
     }
 
     @Test
-    void healthOfABackendThatNeverAnswersReturnsWithinASecond() throws Exception {
+    void healthOfABackendThatNeverAcceptsAnswersLongBeforeItsConnectTimeout() throws Exception {
         Http http = http();
         for (String path : List.of("/actuator/health/connpool/hanging", "/actuator/health")) {
             long t0 = System.nanoTime();
             Http.Response response = http.get(path);
             long millis = (System.nanoTime() - t0) / 1_000_000;
-            assertThat(millis).as("%s answered in %d ms", path, millis).isLessThan(1_000);
+            // bounded by the 300 ms probe timeout, not by the 30 s connect timeout; generous for a loaded machine
+            assertThat(millis).as("%s answered in %d ms", path, millis).isLessThan(5_000);
             assertThat(response.status()).isEqualTo(503);
         }
         Http.Response hangingHealth = http.get("/actuator/health/connpool/hanging");
@@ -228,6 +231,11 @@ class ActuatorOverHttpTests {
         Http.Response acquire = http.get("/actuator/metrics/connpool.connections.acquire?tag=pool:orders");
         List<Double> count = JsonPath.read(acquire.body(), "$.measurements[?(@.statistic == 'COUNT')].value");
         assertThat(count).singleElement().satisfies(c -> assertThat(c).isGreaterThanOrEqualTo(1.0));
+    }
+
+    /** The flaky pool's status as {@code /actuator/health} (the application's whole health) shows it. */
+    private static String flakyInTheWhole(Http http) throws IOException {
+        return JsonPath.read(http.get("/actuator/health").body(), "$.components.connpool.components.flaky.status");
     }
 
     private static int status(Http http, String path) {

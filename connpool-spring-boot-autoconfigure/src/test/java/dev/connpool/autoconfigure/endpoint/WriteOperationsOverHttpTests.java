@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.jayway.jsonpath.JsonPath;
 import dev.connpool.ConnPool;
 import dev.connpool.PooledConnection;
-import dev.connpool.autoconfigure.PoolThreads;
+import dev.connpool.testkit.EchoServer;
 import dev.connpool.testkit.TestServer;
 import java.io.IOException;
 import java.net.Socket;
@@ -14,10 +14,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.AfterAllCallback;
-import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -35,7 +32,7 @@ import org.springframework.test.context.DynamicPropertySource;
  * soft evict, suspend and resume, resize; connections counted on the server side; requests that break
  * a rule answer 400 naming the field and the rule.
  */
-@ExtendWith(WriteOperationsOverHttpTests.Backend.class) // before @SpringBootTest: outlives the application
+@ExtendWith(EchoServer.class) // before @SpringBootTest: outlives the application
 @SpringBootTest(classes = TestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT, properties = {
         "management.endpoints.web.exposure.include=connpools",
         "management.endpoint.connpools.access=unrestricted",
@@ -49,7 +46,7 @@ class WriteOperationsOverHttpTests {
     private static final Duration WAIT = Duration.ofSeconds(10);
     private static final String ORDERS = "/actuator/connpools/orders";
 
-    private static TestServer server;
+    private final TestServer server = EchoServer.started().server();
 
     @LocalServerPort
     int port;
@@ -60,7 +57,7 @@ class WriteOperationsOverHttpTests {
 
     @DynamicPropertySource
     static void backend(DynamicPropertyRegistry registry) {
-        registry.add("connpool.pools.orders.port", () -> server.port());
+        registry.add("connpool.pools.orders.port", () -> EchoServer.started().port());
     }
 
     private Http http() {
@@ -212,24 +209,5 @@ class WriteOperationsOverHttpTests {
     void anUnknownPoolAnswers404WhateverTheAction() throws Exception {
         assertThat(http().post("/actuator/connpools/nope").status()).isEqualTo(404);
         assertThat(http().post("/actuator/connpools/nope", "{\"action\":\"suspend\"}").status()).isEqualTo(404);
-    }
-
-    /** Starts the backend before the application, and checks and stops it after it closed. */
-    static final class Backend implements BeforeAllCallback, AfterAllCallback {
-
-        @Override
-        public void beforeAll(ExtensionContext extension) throws IOException {
-            server = TestServer.echo();
-        }
-
-        @Override
-        public void afterAll(ExtensionContext extension) throws IOException {
-            try {
-                server.awaitOpen(0, WAIT);
-                PoolThreads.awaitNone(WAIT);
-            } finally {
-                server.close();
-            }
-        }
     }
 }

@@ -8,11 +8,11 @@ import dev.connpool.ConnPoolConfig;
 import dev.connpool.ConnectionFactory;
 import dev.connpool.HealthCheck;
 import dev.connpool.PooledConnection;
-import dev.connpool.autoconfigure.PoolThreads;
-import dev.connpool.autoconfigure.Ports;
 import dev.connpool.testkit.Await;
 import dev.connpool.testkit.FaultProxy;
 import dev.connpool.testkit.HangingServer;
+import dev.connpool.testkit.NoPoolThreads;
+import dev.connpool.testkit.Ports;
 import dev.connpool.testkit.TestServer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -29,7 +29,7 @@ import org.springframework.boot.health.contributor.Status;
  * The health of one pool against real loopback backends: follows the backend without traffic, probes
  * when nothing vouches for it, and never blocks past its bound.
  */
-@ExtendWith(PoolThreads.class)
+@ExtendWith(NoPoolThreads.AfterProbes.class)
 class ConnPoolHealthIndicatorTests {
 
     private static final Duration WAIT = Duration.ofSeconds(10);

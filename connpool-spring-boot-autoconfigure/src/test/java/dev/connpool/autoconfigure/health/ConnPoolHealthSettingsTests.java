@@ -3,8 +3,8 @@ package dev.connpool.autoconfigure.health;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.connpool.autoconfigure.ConnPoolAutoConfiguration;
-import dev.connpool.autoconfigure.PoolThreads;
 import dev.connpool.testkit.HangingServer;
+import dev.connpool.testkit.NoPoolThreads;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -23,7 +23,7 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
  * see them: a probe against a backend that never accepts is DOWN after the probe timeout, which the
  * details name.
  */
-@ExtendWith(PoolThreads.class)
+@ExtendWith(NoPoolThreads.AfterProbes.class)
 class ConnPoolHealthSettingsTests {
 
     private HangingServer backend;

@@ -10,9 +10,9 @@ import dev.connpool.ConnPool;
 import dev.connpool.ConnectFailedException;
 import dev.connpool.PooledConnection;
 import dev.connpool.autoconfigure.ConnPoolAutoConfiguration;
-import dev.connpool.autoconfigure.PoolThreads;
-import dev.connpool.autoconfigure.Ports;
-import dev.connpool.testkit.TestServer;
+import dev.connpool.testkit.EchoServer;
+import dev.connpool.testkit.NoPoolThreads;
+import dev.connpool.testkit.Ports;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationHandler;
 import io.micrometer.observation.ObservationRegistry;
@@ -22,10 +22,9 @@ import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -35,25 +34,16 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
  * the pool, with the error of a get that times out or fails; without an {@link ObservationRegistry}
  * nothing is observed, and the {@link ConnPool} beans are the pools themselves either way.
  */
-@ExtendWith(PoolThreads.class)
+@ExtendWith(NoPoolThreads.AfterProbes.class)
 class ObservedConnPoolTests {
 
-    private static TestServer server;
+    @RegisterExtension
+    static final EchoServer server = new EchoServer();
 
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(ConnPoolAutoConfiguration.class,
                     ConnPoolObservationAutoConfiguration.class))
             .withPropertyValues("connpool.pools.orders.host=127.0.0.1", "connpool.pools.orders.max-size=1");
-
-    @BeforeAll
-    static void startServer() throws IOException {
-        server = TestServer.echo();
-    }
-
-    @AfterAll
-    static void stopServer() throws IOException {
-        server.close();
-    }
 
     private ApplicationContextRunner observed(TestObservationRegistry registry) {
         return runner.withBean(ObservationRegistry.class, () -> registry);

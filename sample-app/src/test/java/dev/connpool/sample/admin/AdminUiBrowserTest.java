@@ -4,15 +4,15 @@ import static dev.connpool.sample.support.AdminUi.UI;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.jayway.jsonpath.JsonPath;
+import dev.connpool.adminui.HeadlessChromium;
 import dev.connpool.sample.SampleApplication;
 import dev.connpool.sample.backends.EmbeddedBackends;
 import dev.connpool.sample.backends.LineServer;
 import dev.connpool.sample.support.AdminUi;
-import dev.connpool.adminui.HeadlessChromium;
 import dev.connpool.sample.support.Http;
 import dev.connpool.sample.support.NothingLeftBehind;
-import dev.connpool.sample.support.Ports;
 import dev.connpool.sample.support.RedisServer;
+import dev.connpool.testkit.Ports;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.LinkedHashMap;

@@ -8,7 +8,7 @@ import dev.connpool.autoconfigure.ConnPools;
 import dev.connpool.sample.LineProtocol;
 import dev.connpool.sample.SampleApplication;
 import dev.connpool.sample.support.NothingLeftBehind;
-import dev.connpool.sample.support.Ports;
+import dev.connpool.testkit.Ports;
 import dev.connpool.testkit.TestServer;
 import java.io.BufferedReader;
 import java.io.IOException;

@@ -1,5 +1,6 @@
 package dev.connpool.sample.support;
 
+import dev.connpool.testkit.Ports;
 import org.springframework.test.context.DynamicPropertyRegistry;
 
 /**
