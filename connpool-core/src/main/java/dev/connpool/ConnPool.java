@@ -187,16 +187,20 @@ public final class ConnPool implements AutoCloseable {
      * interrupt, {@link #close()} and {@code maxWaiters} end or refuse its wait as usual. No connect
      * starts while suspended, the background refill to {@code minSize} included (connects already
      * in progress finish, and their connections become idle). Connections in use can be returned as
-     * usual, and the evictor keeps checking idle ones. Idempotent; on a closed pool it only records
-     * the state ({@code get} fails with {@link PoolClosedException} either way).
+     * usual. The pool's housekeeping thread (evictor and leak scan) is stopped and joined before
+     * this returns, and started again by {@link #resume()}: with its connections soft-evicted and
+     * returned, a suspended pool holds no socket and runs no thread of its own (what a checkpoint of
+     * the JVM needs; the shared clock thread belongs to no pool). Idle connections are still vetted
+     * (lifetime, idle timeout, check) when lent after the resume. Idempotent; on a closed pool it
+     * only records the state ({@code get} fails with {@link PoolClosedException} either way).
      */
     public void suspend() {
         engine.suspend();
     }
 
     /**
-     * Resumes a suspended pool: waiting callers are served (or connect) at once, and the pool refills
-     * to {@code minSize}. Idempotent; does nothing to a pool that is not suspended.
+     * Resumes a suspended pool: waiting callers are served (or connect) at once, the pool refills
+     * to {@code minSize}, and its housekeeping thread starts again. Idempotent; does nothing to a pool that is not suspended.
      */
     public void resume() {
         engine.resume();

@@ -36,6 +36,47 @@ class SuspendTest extends EchoBackendTest {
         return ConnPool.create(name, config.build(), tcp());
     }
 
+    /**
+     * A suspended pool runs no thread of its own (a JVM checkpoint wants none): its housekeeper
+     * (evictor and leak scan) is stopped and joined before suspend() returns, and back after resume(),
+     * evicting again. Done many times on the same threads, and from an interrupted one.
+     */
+    @Test
+    void aSuspendedPoolRunsNoThreadOfItsOwnAndResumeStartsItsHousekeeperAgain() throws Exception {
+        try (ConnPool pool = pool("quiet", ConnPoolConfig.builder().minSize(1).maxSize(2)
+                .idleTimeout(Duration.ofMillis(100)).evictInterval(Duration.ofMillis(20))
+                .leakDetectionThreshold(Duration.ofSeconds(30)))) {
+            String housekeeper = "connpool-quiet-housekeeper";
+            Await.until(() -> threadAlive(housekeeper), BOUND, "the housekeeper runs");
+            for (int i = 0; i < 200; i++) {
+                pool.suspend();
+                assertThat(threadAlive(housekeeper)).as("housekeeper alive after suspend #%d", i).isFalse();
+                pool.resume();
+            }
+            Thread.currentThread().interrupt();
+            try {
+                pool.suspend();
+                assertThat(Thread.currentThread().isInterrupted()).as("the flag is kept").isTrue();
+            } finally {
+                Thread.interrupted();
+            }
+            assertThat(threadAlive(housekeeper)).isFalse();
+            pool.suspend(); // again: nothing to stop
+            pool.resume();
+            Await.until(() -> threadAlive(housekeeper), BOUND, "the housekeeper runs again");
+            // and works: a second connection, idle past its timeout above minSize, is evicted
+            PooledConnection a = pool.get(BOUND);
+            PooledConnection b = pool.get(BOUND);
+            a.close();
+            b.close();
+            Await.until(() -> pool.stats().idleClosed() >= 1, BOUND, () -> "evicted: " + pool.stats());
+        }
+    }
+
+    private static boolean threadAlive(String name) {
+        return Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.isAlive() && t.getName().equals(name));
+    }
+
     @Test
     void aGetWaitsWhileSuspendedAndIsServedOnResume() throws Exception {
         try (ConnPool pool = pool("paused", ConnPoolConfig.builder().minSize(1).maxSize(2))) {

@@ -68,18 +68,40 @@ final class HousekeepingThread {
     }
 
     /**
-     * Stops the schedule and waits (up to a minute, whatever interrupts arrive) for a run in
-     * progress to end and the thread to exit.
+     * Stops the schedule for good and waits (up to a minute, whatever interrupts arrive) for a run
+     * in progress to end and the thread to exit.
      *
      * @return whether the calling thread was interrupted meanwhile (its flag is left clear)
      */
     boolean stop() {
+        return halt(true);
+    }
+
+    /**
+     * Stops the schedule until the next {@link #start()}, as {@link #stop()} does: a suspended pool
+     * keeps no thread of its own running (a checkpoint of the JVM wants none).
+     *
+     * @return whether the calling thread was interrupted meanwhile (its flag is left clear)
+     */
+    boolean pause() {
+        return halt(false);
+    }
+
+    private boolean halt(boolean forGood) {
         ScheduledThreadPoolExecutor e;
+        Thread current;
         synchronized (this) {
-            stopped = true;
+            stopped |= forGood;
             e = executor;
+            executor = null;
+            current = thread;
+            thread = null;
         }
         if (e == null) {
+            return false;
+        }
+        if (current == Thread.currentThread()) {
+            e.shutdown(); // called from a run (a health check of the user's that suspends): the run ends by itself
             return false;
         }
         e.shutdownNow();
@@ -90,7 +112,7 @@ final class HousekeepingThread {
                 long left = deadline - System.nanoTime();
                 if (left > 0) {
                     e.awaitTermination(left, TimeUnit.NANOSECONDS);
-                    Thread t = thread;
+                    Thread t = current;
                     left = deadline - System.nanoTime();
                     if (t != null && left > 0) {
                         TimeUnit.NANOSECONDS.timedJoin(t, left);

@@ -25,6 +25,8 @@ final class Lifecycle {
     /** Null when neither the evictor nor leak detection runs. */
     private final HousekeepingThread housekeeping;
     private final boolean usesClock;
+    /** Orders the housekeeping thread's pauses, restarts and final stop. */
+    private final Object housekeepingState = new Object();
     private final CountDownLatch closeDone = new CountDownLatch(1);
 
     /** Whether a shutdown grace ran out and connections were closed under their users; under the lock. */
@@ -48,6 +50,28 @@ final class Lifecycle {
         openMinimum(failFast);
         if (housekeeping != null) {
             housekeeping.start();
+        }
+    }
+
+    /**
+     * Makes the housekeeping thread follow the suspension: stopped (and joined) while the pool is
+     * suspended, so that a suspended pool runs no thread of its own, and started again on resume.
+     * Reads the latest state, so concurrent suspends and resumes end with the thread matching it.
+     */
+    void followSuspension() {
+        if (housekeeping == null) {
+            return;
+        }
+        boolean interrupted = false;
+        synchronized (housekeepingState) {
+            if (pool.bag.suspended) {
+                interrupted = housekeeping.pause();
+            } else if (!pool.bag.closed) {
+                housekeeping.start();
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -143,7 +167,9 @@ final class Lifecycle {
         } finally {
             try {
                 if (housekeeping != null) {
-                    interrupted |= housekeeping.stop();
+                    synchronized (housekeepingState) { // after a pause in progress has joined the thread
+                        interrupted |= housekeeping.stop();
+                    }
                 }
             } finally {
                 try {

@@ -290,6 +290,7 @@ public final class PoolEngine {
         } finally {
             bag.lock.unlock();
         }
+        lifecycle.followSuspension();
     }
 
     /**
@@ -314,6 +315,7 @@ public final class PoolEngine {
         } finally {
             bag.lock.unlock();
         }
+        lifecycle.followSuspension();
     }
 
     /**

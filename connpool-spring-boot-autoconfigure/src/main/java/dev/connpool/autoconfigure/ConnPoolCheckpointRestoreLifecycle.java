@@ -22,10 +22,10 @@ import org.springframework.context.event.ContextClosedEvent;
  * <p>{@link #stop()} suspends every pool (gets wait, no connect starts), soft-evicts it (idle
  * connections closed now, those in use when returned) and waits up to each pool's
  * {@code shutdown-grace} until it holds no connection; it warns about a pool whose connections in
- * use did not come back in time. A suspended pool starts no connect, so once it is empty no socket of
- * it is open and its connector threads end; its housekeeper thread, which holds no socket, stays
- * parked until the pool closes. {@link #start()} resumes them: waiting gets are served and each pool
- * refills to its {@code min-size}.
+ * use did not come back in time. A suspended pool starts no connect and stops its housekeeper
+ * thread, so once it is empty no socket of it is open and no thread of its own runs (the JVM-wide
+ * clock thread, which holds no socket, belongs to no pool). {@link #start()} resumes them: waiting
+ * gets are served, the housekeeper starts again and each pool refills to its {@code min-size}.
  *
  * <p>Its phase is below the web server's and the default one, so that the pools stop after whatever
  * uses them (requests in progress, listeners) and start before it. When the context closes, stopping

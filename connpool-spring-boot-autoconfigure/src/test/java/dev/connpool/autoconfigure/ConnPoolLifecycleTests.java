@@ -374,7 +374,7 @@ class ConnPoolLifecycleTests {
                 assertThat(orders.isSuspended()).isTrue();
                 assertThat(users.isSuspended()).isTrue();
                 server.awaitOpen(0, WAIT);
-                PoolThreads.awaitOnlyParkedHousekeepers(WAIT);
+                PoolThreads.awaitOnlyTheSharedClock(WAIT);
                 assertThat(orders.stats().size()).isZero();
 
                 context.start();
@@ -386,7 +386,7 @@ class ConnPoolLifecycleTests {
                 // and once more: a restored application can be checkpointed again
                 context.stop();
                 server.awaitOpen(0, WAIT);
-                PoolThreads.awaitOnlyParkedHousekeepers(WAIT);
+                PoolThreads.awaitOnlyTheSharedClock(WAIT);
                 context.start();
                 server.awaitOpen(3, WAIT);
             });
@@ -408,7 +408,7 @@ class ConnPoolLifecycleTests {
                 lent.close();
                 stopping.get(WAIT.toSeconds(), TimeUnit.SECONDS);
                 server.awaitOpen(0, WAIT);
-                PoolThreads.awaitOnlyParkedHousekeepers(WAIT);
+                PoolThreads.awaitOnlyTheSharedClock(WAIT);
                 context.start();
                 server.awaitOpen(3, WAIT);
             });

@@ -24,16 +24,14 @@ public final class PoolThreads implements AfterEachCallback {
     }
 
     /**
-     * Waits until the only connpool threads alive are pools' housekeepers, and each is parked: what a
-     * suspended pool with no connection keeps (the engine stops a pool's housekeeper only when it
-     * closes). No connector thread, nothing running.
+     * Waits until no pool runs a thread of its own: only the JVM-wide {@code connpool-clock}, which
+     * holds no socket and belongs to no pool, may be left (what a suspended pool leaves).
      */
-    public static void awaitOnlyParkedHousekeepers(Duration timeout) {
+    public static void awaitOnlyTheSharedClock(Duration timeout) {
         Await.until(() -> Thread.getAllStackTraces().keySet().stream()
                         .filter(t -> t.isAlive() && t.getName().startsWith("connpool-"))
-                        .allMatch(t -> t.getName().endsWith("-housekeeper")
-                                && (t.getState() == Thread.State.WAITING || t.getState() == Thread.State.TIMED_WAITING)),
-                timeout, () -> "connpool threads other than parked housekeepers: " + names());
+                        .allMatch(t -> t.getName().equals("connpool-clock")),
+                timeout, () -> "pool threads left: " + names());
     }
 
     static String names() {
