@@ -202,8 +202,8 @@ class ResizeTest extends EchoBackendTest {
             PoolStats s = pool.stats();
             assertThat(s.closed()).isEqualTo(s.created() - s.size());
             assertThat(s.size()).isLessThanOrEqualTo(3);
-            Await.until(() -> counting.accepted() == s.created(), BOUND,
-                    () -> "server accepted " + counting.accepted() + ", pool created " + s.created());
+            Await.until(() -> counting.accepted() == pool.stats().created(), BOUND,
+                    () -> "server accepted " + counting.accepted() + ", pool created " + pool.stats().created());
         }
     }
 
