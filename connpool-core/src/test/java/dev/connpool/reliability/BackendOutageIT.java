@@ -118,11 +118,12 @@ class BackendOutageIT extends ProxiedEchoTest {
             Echo.roundTrip(b);
             for (int i = 0; i < 50; i++) {
                 long t0 = System.nanoTime();
-                assertThatThrownBy(() -> pool.get(Duration.ofSeconds(5)))
+                assertThatThrownBy(() -> pool.get(Duration.ofSeconds(20)))
                         .isInstanceOf(ConnectFailedException.class)
                         .hasCauseInstanceOf(ConnectException.class);
+                // at once, not at the 20 s deadline; generous for a loaded machine (CI saw 2.3 s)
                 assertThat((System.nanoTime() - t0) / 1_000_000).as("a refused connect is a certain answer")
-                        .isLessThan(1_000);
+                        .isLessThan(5_000);
             }
             PoolStats s = pool.stats();
             assertThat(s.connectFailures()).isEqualTo(50);
