@@ -28,7 +28,9 @@ import java.util.Optional;
  * bounded barging: a thread already running may take a connection just returned while the oldest
  * waiter has waited less than about a millisecond; past that, returns are handed to waiters in
  * order. It fails before its deadline only with a certain answer: the pool is closed, the connect
- * made for it failed, it was interrupted, or too many callers wait already.
+ * made for it failed, it was interrupted, too many callers wait already, or the pool backs off
+ * after failed connects (see {@link ConnPoolConfig#maxConnectBackoff()}) with nothing open that
+ * could come back to it.
  *
  * <p>An interrupted caller never costs the pool a connection: a thread interrupted before or
  * while it gets a connection gets an {@link java.io.InterruptedIOException}, keeps its interrupt
@@ -105,7 +107,8 @@ public final class ConnPool implements AutoCloseable {
      * @throws PoolClosedException if the pool is closed, or closes while waiting
      * @throws AcquireTimeoutException if no connection could be had in time
      * @throws TooManyWaitersException if {@code maxWaiters} callers wait already
-     * @throws ConnectFailedException if the connect made for this caller failed
+     * @throws ConnectFailedException if the connect made for this caller failed, or the pool backs
+     *         off after failed connects and no connection in use could come back to this caller
      * @throws java.io.InterruptedIOException if the thread is interrupted before or while getting
      *         a connection; its interrupt flag stays set
      * @throws IOException for the reasons above, all subclasses of it

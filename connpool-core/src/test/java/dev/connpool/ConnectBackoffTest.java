@@ -147,6 +147,29 @@ class ConnectBackoffTest {
         return waiter;
     }
 
+    /**
+     * Once the delay is over the refusal is no longer certain: with nothing to end the backoff
+     * (minSize 0), the first caller after the backend came back waits for the connect its get
+     * starts instead of being refused (found by the review of issue 12: refused, "not connecting
+     * for another 0 ms", while that very connect reached the live backend).
+     */
+    @Test
+    void theFirstCallerAfterTheDelayWaitsForTheProbeInsteadOfBeingRefused() throws Exception {
+        SwitchableFactory factory = new SwitchableFactory(SwitchableFactory.refusing());
+        try (TestServer back = TestServer.echo();
+             ConnPool pool = ConnPool.create("after-delay", ConnPoolConfig.builder().minSize(0).maxSize(4)
+                     .failFast(false).maxConnectBackoff(Duration.ofMillis(200)).build(), factory)) {
+            assertThatThrownBy(() -> pool.get(BOUND)).isInstanceOf(ConnectFailedException.class);
+            factory.switchTo(ConnectionFactory.tcp(back.host(), back.port(), BOUND));
+            long over = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(400); // twice the longest delay
+            Await.until(() -> System.nanoTime() - over > 0, BOUND, "the delay is over");
+            try (PooledConnection c = pool.get(BOUND)) {
+                Echo.roundTrip(c);
+            }
+            back.awaitAccepted(1, BOUND);
+        }
+    }
+
     @Test
     void aCallerWaitsForAReturnWhileAConnectionIsLent() throws Exception {
         factory.switchTo(liveTcp());
@@ -274,21 +297,25 @@ class ConnectBackoffTest {
     @Test
     void closeDoesNotWaitForAProbeThatWaitsOutALongDelay() throws Exception {
         ConnPool pool = ConnPool.create("long-delay", ConnPoolConfig.builder().maxSize(1).build(), factory);
-        // four failures: the probe that follows waits 800 ms, then 1.6 s
-        Await.until(() -> {
-            try {
-                pool.get(Duration.ZERO).close();
-            } catch (IOException expected) {
-                // refused
-            }
-            return factory.attempts() >= 5;
-        }, Duration.ofSeconds(10), () -> "attempts: " + factory.attempts());
-        Await.until(() -> pool.stats().connecting() == 1, BOUND, () -> "the next probe waits: " + pool.stats());
-        long t0 = System.nanoTime();
-        pool.close();
-        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(1));
-        assertThat(pool.stats().connecting()).isZero();
-        assertThat(factory.attempts()).isEqualTo(5);
+        try {
+            // four failures, then a probe waiting out its delay (800 ms, then 1.6 s): a get starts it
+            Await.until(() -> {
+                try {
+                    pool.get(Duration.ZERO).close();
+                } catch (IOException expected) {
+                    // refused, or no connection at once
+                }
+                return factory.attempts() >= 5 && pool.stats().connecting() == 1;
+            }, Duration.ofSeconds(10), () -> "attempts: " + factory.attempts() + ", " + pool.stats());
+            int attempts = factory.attempts();
+            long t0 = System.nanoTime();
+            pool.close();
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(1));
+            assertThat(pool.stats().connecting()).isZero();
+            assertThat(factory.attempts()).as("the waiting probe never dialed").isEqualTo(attempts);
+        } finally {
+            pool.close(); // a failure above must not leave the pool's threads to the next tests
+        }
         // NoPoolThreads: the probe's connector thread is gone
     }
 
