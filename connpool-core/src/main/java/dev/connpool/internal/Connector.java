@@ -54,7 +54,7 @@ final class Connector {
     }
 
     private final ThreadPoolExecutor executor;
-    /** Threads made and not yet ended, so that shutdown can join them. */
+    /** Threads made, the ones that ended dropped as new ones are made, so that shutdown can join them all. */
     private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
 
     private final String poolName;
@@ -63,14 +63,11 @@ final class Connector {
         this.poolName = poolName;
         AtomicInteger n = new AtomicInteger();
         ThreadFactory factory = r -> {
-            Thread t = new Thread(() -> {
-                try {
-                    r.run();
-                } finally {
-                    threads.remove(Thread.currentThread());
-                }
-            }, "connpool-" + poolName + "-connect-" + n.incrementAndGet());
+            Thread t = new Thread(r, "connpool-" + poolName + "-connect-" + n.incrementAndGet());
             t.setDaemon(true);
+            // a thread stays in the set until it has ended, even one that an Error from the factory
+            // ends (it is still alive while the JVM reports the Error), so that shutdown joins it too
+            threads.removeIf(old -> !old.isAlive());
             threads.add(t);
             return t;
         };
@@ -88,10 +85,11 @@ final class Connector {
         if (!executor.awaitTermination(timeoutNanos, TimeUnit.NANOSECONDS)) {
             return false;
         }
-        // every worker has left its task loop: what remains of each is its finally block
+        // every worker has left its task loop: what remains of each is its end (and an Error's report)
         for (Thread t : threads) {
             t.join();
         }
+        threads.clear();
         return true;
     }
 
