@@ -13,6 +13,8 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.springframework.context.ApplicationListener;
 import org.springframework.context.SmartLifecycle;
+import org.springframework.context.ApplicationContext;
+import org.springframework.context.ApplicationContextAware;
 import org.springframework.context.event.ContextClosedEvent;
 
 /**
@@ -27,17 +29,21 @@ import org.springframework.context.event.ContextClosedEvent;
  * clock thread, which holds no socket, belongs to no pool). {@link #start()} resumes them: waiting
  * gets are served, the housekeeper starts again and each pool refills to its {@code min-size}.
  *
- * <p>Its phase is below the web server's and the default one, so that the pools stop after whatever
- * uses them (requests in progress, listeners) and start before it. When the context closes, stopping
+ * <p>Its phase is close to the lowest there is, below the web server's, the default one and a plain
+ * {@code Lifecycle} bean's (0), so that the pools stop after whatever uses them (requests in
+ * progress, listeners, the application's own lifecycle beans) and start before it. When the context closes, stopping
  * is left to the close, which closes the pools with the same grace period.
  */
-public final class ConnPoolCheckpointRestoreLifecycle implements SmartLifecycle, ApplicationListener<ContextClosedEvent> {
+public final class ConnPoolCheckpointRestoreLifecycle
+        implements SmartLifecycle, ApplicationListener<ContextClosedEvent>, ApplicationContextAware {
 
     /**
      * The phase: stopped after, and started before, the web server (whose phases are
-     * {@code DEFAULT_PHASE - 1024} and {@code - 2048}) and every bean of the default phase.
+     * {@code DEFAULT_PHASE - 1024} and {@code - 2048}), every bean of the default phase and every
+     * plain {@code Lifecycle} bean (phase 0); room is left below it for a bean that must outlast
+     * even the pools.
      */
-    public static final int PHASE = SmartLifecycle.DEFAULT_PHASE - 4096;
+    public static final int PHASE = Integer.MIN_VALUE + 1024;
 
     private static final Log logger = LogFactory.getLog(ConnPoolCheckpointRestoreLifecycle.class);
 
@@ -49,6 +55,7 @@ public final class ConnPoolCheckpointRestoreLifecycle implements SmartLifecycle,
     /** Guarded by {@code this}. */
     private boolean running = true;
     private volatile boolean closing;
+    private volatile ApplicationContext context;
 
     /**
      * Creates the lifecycle.
@@ -62,8 +69,16 @@ public final class ConnPoolCheckpointRestoreLifecycle implements SmartLifecycle,
     }
 
     @Override
+    public void setApplicationContext(ApplicationContext context) {
+        this.context = context;
+    }
+
+    /** Its own context closing: a child context's close (named contexts, a builder's child) also reaches it. */
+    @Override
     public void onApplicationEvent(ContextClosedEvent event) {
-        closing = true;
+        if (event.getApplicationContext() == context) {
+            closing = true;
+        }
     }
 
     /** The pools are open from the start: their beans opened them. */
