@@ -220,12 +220,11 @@ final class Capacity {
      * backoff's end. If nothing could come back to them meanwhile, those without a connect are
      * refused now, with the latest failure (DESIGN §4: fail early when the answer is certain). Once
      * the delay is over the answer is no longer certain (the backend may be back, and the probe
-     * dials now): they wait for the probe instead.
+     * dials now): they wait for the probe instead (see {@link #nothingCanComeLocked()}).
      */
     private void backOffLocked(Waiter first) {
-        boolean nothingCanCome = backoff.retryAt - System.nanoTime() > 0 && nothingCanComeLocked();
         probeLocked();
-        if (!nothingCanCome) {
+        if (!nothingCanComeLocked()) {
             return;
         }
         Backoff.Refusal refusal = null;
@@ -242,10 +241,13 @@ final class Capacity {
         }
     }
 
-    /** No connection is open (but dying ones) and no connect dials: nothing could reach a waiter. */
+    /**
+     * No connection is open (but dying ones) and no connect dials or is about to: nothing could reach a
+     * waiter. A probe whose time has come counts as dialing (it does so as soon as its thread runs).
+     */
     private boolean nothingCanComeLocked() {
-        int waitingProbe = probe != null && !probe.dialing ? 1 : 0;
-        return liveLocked() == 0 && connecting == waitingProbe;
+        boolean probeWaits = probe != null && !probe.dialing && System.nanoTime() - backoff.retryAt < 0;
+        return liveLocked() == 0 && connecting == (probeWaits ? 1 : 0);
     }
 
     /** Starts the probe, unless there is one, or no room, or the pool is suspended or closed. */
