@@ -36,9 +36,16 @@ import java.util.Optional;
  *
  * <h2>Threads</h2>
  * All methods are safe to call from any thread, including virtual threads (the pool never blocks
- * while holding a monitor). The pool runs an evictor thread (unless disabled), connector threads
- * while connects are in progress, and, while any pool has idle or lifetime checks on, one shared
- * clock thread; {@link #close()} stops and joins them.
+ * while holding a monitor). The pool runs a housekeeping thread ({@code connpool-<name>-housekeeper})
+ * for the evictor and for leak detection (unless both are off), connector threads while connects
+ * are in progress (a connect waiting out the connect backoff included), and, while any pool has idle
+ * or lifetime checks on, one shared clock thread; {@link #close()} stops and joins them.
+ *
+ * <h2>Operating a pool</h2>
+ * {@link #softEvictAll()} retires every connection (rotation, failover), {@link #suspend()} and
+ * {@link #resume()} hold callers and connects back, {@link #resize(int, int)} changes the sizes, and
+ * {@link #evictIdle()} closes the idle connections; see {@link ConnPoolConfig#maxConnectBackoff()}
+ * and {@link ConnPoolConfig#leakDetectionThreshold()} for what the pool does on its own.
  */
 public final class ConnPool implements AutoCloseable {
 

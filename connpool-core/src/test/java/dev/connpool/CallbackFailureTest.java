@@ -4,18 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.connpool.testkit.BrokenFactory;
 import dev.connpool.testkit.Await;
 import dev.connpool.testkit.Echo;
 import dev.connpool.testkit.EchoBackendTest;
 import dev.connpool.testkit.PoolLog;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * User code the pool calls (connection factory, health check, metrics tracker) failing with a
@@ -46,17 +45,8 @@ class CallbackFailureTest extends EchoBackendTest {
         }
     }
 
-    private PoolLog log;
-
-    @BeforeEach
-    void captureLogs() {
-        log = PoolLog.capture();
-    }
-
-    @AfterEach
-    void stopCapturing() {
-        log.close();
-    }
+    @RegisterExtension
+    final PoolLog log = new PoolLog();
 
     /** Log records that carry, or name, a throwable the test made user code throw. */
     private long recordsOf(Class<? extends Throwable> type) {
@@ -185,18 +175,7 @@ class CallbackFailureTest extends EchoBackendTest {
     }
 
     private void factoryFailureFreesTheRoom(String name, Supplier<? extends Throwable> toThrow) throws Exception {
-        AtomicBoolean broken = new AtomicBoolean(true);
-        ConnectionFactory real = tcp();
-        ConnectionFactory factory = () -> {
-            if (broken.get()) {
-                Throwable t = toThrow.get();
-                if (t instanceof Error) {
-                    throw (Error) t;
-                }
-                throw (RuntimeException) t;
-            }
-            return real.create();
-        };
+        BrokenFactory factory = new BrokenFactory(tcp(), toThrow, true);
         try (ConnPool pool = ConnPool.create(name, ConnPoolConfig.builder().maxSize(1)
                 .evictInterval(Duration.ZERO).build(), factory)) {
             Throwable thrown = toThrow.get();
@@ -208,7 +187,7 @@ class CallbackFailureTest extends EchoBackendTest {
             assertThat(s.size()).as("%s", s).isZero();
             assertThat(s.connectFailures()).as("%s", s).isGreaterThanOrEqualTo(1);
             assertThat(pool.lastConnectFailure()).get().isInstanceOf(thrown.getClass());
-            broken.set(false);
+            factory.broken(false);
             // the one room is free again (a connect backoff may refuse the first tries at once)
             PooledConnection[] got = new PooledConnection[1];
             Await.until(() -> {

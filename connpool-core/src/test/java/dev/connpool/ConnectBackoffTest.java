@@ -3,10 +3,12 @@ package dev.connpool;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.connpool.testkit.BrokenFactory;
 import dev.connpool.testkit.AsyncGet;
 import dev.connpool.testkit.Await;
 import dev.connpool.testkit.Certificates;
 import dev.connpool.testkit.Echo;
+import dev.connpool.testkit.Interrupts;
 import dev.connpool.testkit.NoPoolThreads;
 import dev.connpool.testkit.SwitchableFactory;
 import dev.connpool.testkit.TestServer;
@@ -131,16 +133,27 @@ class ConnectBackoffTest {
         }
     }
 
+    /**
+     * One connection lent while the backend is up, then the backend refuses and a get's own connect
+     * fails (the backoff starts), then a caller queues: it needs a connect, but the lent one could come
+     * back to it.
+     */
+    private AsyncGet waiterBehind(ConnPool pool, PooledConnection[] lent, Duration timeout) throws IOException {
+        lent[0] = pool.get(BOUND);
+        factory.switchTo(SwitchableFactory.refusing());
+        assertThatThrownBy(() -> pool.get(BOUND)).isInstanceOf(ConnectFailedException.class);
+        AsyncGet waiter = AsyncGet.start(pool, timeout);
+        Await.until(() -> pool.stats().waiters() == 1, BOUND, () -> "waiting: " + pool.stats());
+        return waiter;
+    }
+
     @Test
     void aCallerWaitsForAReturnWhileAConnectionIsLent() throws Exception {
         factory.switchTo(liveTcp());
         try (ConnPool pool = ConnPool.create("lent", ConnPoolConfig.builder().maxSize(2).build(), factory)) {
-            PooledConnection lent = pool.get(BOUND);
-            factory.switchTo(SwitchableFactory.refusing());
-            assertThatThrownBy(() -> pool.get(BOUND)).isInstanceOf(ConnectFailedException.class);
-            AsyncGet waiter = AsyncGet.start(pool, BOUND);
-            Await.until(() -> pool.stats().waiters() == 1, BOUND, () -> "waiting: " + pool.stats());
-            lent.close();
+            PooledConnection[] lent = new PooledConnection[1];
+            AsyncGet waiter = waiterBehind(pool, lent, BOUND);
+            lent[0].close();
             waiter.connection(BOUND).close(); // served the returned connection
         }
     }
@@ -149,11 +162,9 @@ class ConnectBackoffTest {
     void aWaiterIsRefusedWhenTheLastLentConnectionComesBackBroken() throws Exception {
         factory.switchTo(liveTcp());
         try (ConnPool pool = ConnPool.create("broken", ConnPoolConfig.builder().maxSize(2).build(), factory)) {
-            PooledConnection lent = pool.get(BOUND);
-            factory.switchTo(SwitchableFactory.refusing());
-            assertThatThrownBy(() -> pool.get(BOUND)).isInstanceOf(ConnectFailedException.class);
-            AsyncGet waiter = AsyncGet.start(pool, Duration.ofSeconds(20));
-            Await.until(() -> pool.stats().waiters() == 1, BOUND, () -> "waiting: " + pool.stats());
+            PooledConnection[] held = new PooledConnection[1];
+            AsyncGet waiter = waiterBehind(pool, held, Duration.ofSeconds(20));
+            PooledConnection lent = held[0];
             lent.markUnusable();
             lent.close();
             // nothing is left that could come back: refused now, long before its 20 s deadline
@@ -224,13 +235,7 @@ class ConnectBackoffTest {
     }
 
     private void throwingFactoryIsBackedOff(Supplier<Throwable> toThrow) throws Exception {
-        factory.switchTo(() -> {
-            Throwable t = toThrow.get();
-            if (t instanceof Error) {
-                throw (Error) t;
-            }
-            throw (RuntimeException) t;
-        });
+        factory.switchTo(new BrokenFactory(liveTcp(), toThrow, true));
         Class<? extends Throwable> type = toThrow.get().getClass();
         try (ConnPool pool = ConnPool.create("throwing", ConnPoolConfig.builder().maxSize(2).build(), factory)) {
             assertThatThrownBy(() -> pool.get(BOUND)).isInstanceOf(ConnectFailedException.class).hasCauseInstanceOf(type);
@@ -254,13 +259,7 @@ class ConnectBackoffTest {
             factory.switchTo(SwitchableFactory.refusing());
             assertThatThrownBy(() -> pool.get(BOUND)).isInstanceOf(ConnectFailedException.class);
             int attempts = factory.attempts();
-            Thread.currentThread().interrupt();
-            try {
-                assertThatThrownBy(() -> pool.get(BOUND)).isInstanceOf(InterruptedIOException.class);
-                assertThat(Thread.currentThread().isInterrupted()).isTrue();
-            } finally {
-                Thread.interrupted();
-            }
+            Interrupts.getFailsKeepingTheFlag(pool, BOUND);
             assertThat(factory.attempts()).isEqualTo(attempts);
             AsyncGet waiter = AsyncGet.start(pool, Duration.ofSeconds(20));
             Await.until(() -> pool.stats().waiters() == 1, BOUND, () -> "waiting: " + pool.stats());
@@ -328,10 +327,7 @@ class ConnectBackoffTest {
     void aThousandVirtualThreadsAreRefusedAtOnceAndNoneHangs() throws Exception {
         ThreadFactory virtual = VirtualThreads.factory();
         try (ConnPool pool = ConnPool.create("virtual", ConnPoolConfig.builder().maxSize(8).build(), factory)) {
-            List<AsyncGet> gets = new ArrayList<>();
-            for (int i = 0; i < 1000; i++) {
-                gets.add(AsyncGet.start(virtual, pool, Duration.ofSeconds(2)));
-            }
+            List<AsyncGet> gets = AsyncGet.startMany(1000, virtual, pool, Duration.ofSeconds(2), false);
             for (AsyncGet g : gets) {
                 assertThat(g.outcome(Duration.ofSeconds(10))).isInstanceOf(ConnectFailedException.class);
             }
@@ -341,30 +337,8 @@ class ConnectBackoffTest {
 
     @Test
     void closeRacingCallersRefusedWhileBackingOffThrowsNothingElse() throws Exception {
-        for (int round = 0; round < 20; round++) {
-            ConnPool pool = ConnPool.create("race-" + round, ConnPoolConfig.builder().maxSize(4)
-                    .evictInterval(Duration.ofMillis(1)).minSize(1).failFast(false).build(), factory);
-            int closeAfter = round;
-            InvariantsTest.onThreads(4, Duration.ofSeconds(20), () -> {
-                try {
-                    for (;;) {
-                        try {
-                            pool.get(Duration.ofMillis(50)).close();
-                        } catch (ConnectFailedException | AcquireTimeoutException expected) {
-                            Thread.onSpinWait();
-                        }
-                    }
-                } catch (PoolClosedException expected) {
-                    // the only way out
-                }
-            }, () -> {
-                long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(closeAfter * 10L);
-                while (System.nanoTime() - until < 0) {
-                    Thread.onSpinWait();
-                }
-                pool.close();
-            });
-            assertThat(pool.stats().connecting()).isZero();
-        }
+        CloseRace.run("race", name -> ConnPool.create(name, ConnPoolConfig.builder().minSize(1).maxSize(4)
+                .evictInterval(Duration.ofMillis(1)).failFast(false).build(), factory), Duration.ofMillis(50),
+                pool -> Thread.onSpinWait(), ConnectFailedException.class, AcquireTimeoutException.class);
     }
 }

@@ -21,7 +21,8 @@ class EvictorTest extends EchoBackendTest {
                 .evictInterval(Duration.ofMillis(30)).build(), tcp())) {
             server.awaitOpen(3, Duration.ofSeconds(5));
             server.resetAll();
-            Await.until(() -> server.accepted() == 6 && pool.stats().pingFailed() == 3,
+            // the server counts a connection when it accepts it, the pool when the connect has returned
+            Await.until(() -> server.accepted() == 6 && pool.stats().pingFailed() == 3 && pool.stats().size() == 3,
                     Duration.ofSeconds(5), () -> "accepted " + server.accepted() + ", " + pool.stats());
             server.awaitOpen(3, Duration.ofSeconds(5));
             PoolStats s = pool.stats();

@@ -1,10 +1,12 @@
 package dev.connpool;
 
+import java.util.concurrent.atomic.AtomicInteger;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.connpool.testkit.Await;
 import dev.connpool.testkit.EchoBackendTest;
+import dev.connpool.testkit.Interrupts;
 import dev.connpool.testkit.Gc;
 import dev.connpool.testkit.NoPoolThreads;
 import dev.connpool.testkit.PoolLog;
@@ -21,9 +23,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@code leakDetectionThreshold} (DESIGN §7.1): a lease held longer is reported once, with a WARNING
@@ -36,17 +37,8 @@ class LeakDetectionTest extends EchoBackendTest {
     private static final Duration THRESHOLD = Duration.ofMillis(200);
     private static final Duration BOUND = Duration.ofSeconds(5);
 
-    private PoolLog log;
-
-    @BeforeEach
-    void captureLogs() {
-        log = PoolLog.capture();
-    }
-
-    @AfterEach
-    void stopCapturing() {
-        log.close();
-    }
+    @RegisterExtension
+    final PoolLog log = new PoolLog();
 
     /** Leak detection on, the evictor off: the scan must not depend on the evictor. */
     private ConnPool detecting(String name) throws Exception {
@@ -183,13 +175,7 @@ class LeakDetectionTest extends EchoBackendTest {
     @Test
     void anInterruptedGetTakesNothingAndIsNeverReported() throws Exception {
         try (ConnPool pool = detecting("interrupted")) {
-            Thread.currentThread().interrupt();
-            try {
-                assertThatThrownBy(() -> pool.get(BOUND)).isInstanceOf(InterruptedIOException.class);
-                assertThat(Thread.currentThread().isInterrupted()).isTrue();
-            } finally {
-                Thread.interrupted();
-            }
+            Interrupts.getFailsKeepingTheFlag(pool, BOUND);
             // interrupted while waiting: the pool is full with two leases held by this test
             PooledConnection a = pool.get(BOUND);
             PooledConnection b = pool.get(BOUND);
@@ -331,6 +317,35 @@ class LeakDetectionTest extends EchoBackendTest {
             Gc.awaitCollected(ref, Duration.ofSeconds(20), () -> "the thread of 1000 returned leases");
             assertThat(pool.stats().successes()).isEqualTo(1000);
             assertThat(pool.stats().leaksSuspected()).isZero();
+        }
+    }
+
+    @Test
+    void aHealthCheckThrowingARuntimeExceptionOrAnErrorLeavesNoRecord() throws Exception {
+        AtomicInteger calls = new AtomicInteger();
+        HealthCheck check = socket -> {
+            int n = calls.incrementAndGet();
+            if (n == 1) {
+                throw new IllegalStateException("check bug on purpose");
+            }
+            if (n == 2) {
+                throw new AssertionError("check error on purpose");
+            }
+        };
+        try (ConnPool pool = ConnPool.create("check-fails", ConnPoolConfig.builder().maxSize(1)
+                .evictInterval(Duration.ZERO).healthCheck(check).leakDetectionThreshold(THRESHOLD).build(), tcp())) {
+            pool.get(BOUND).close(); // new: not checked; idle now, so the next get checks it
+            pool.get(BOUND).close(); // the check throws a RuntimeException: closed, a new one lent
+            // the new one idle, checked: an Error, passed on to the caller, the connection closed
+            assertThatThrownBy(() -> pool.get(BOUND)).isInstanceOf(AssertionError.class);
+            try (PooledConnection c = pool.get(BOUND)) {
+                assertThat(c.socket().isConnected()).isTrue();
+            }
+            // nothing is out: after more than the threshold, nothing was reported
+            long until = System.nanoTime() + THRESHOLD.multipliedBy(2).toNanos();
+            Await.until(() -> System.nanoTime() - until > 0, BOUND, "two thresholds passed");
+            assertThat(pool.stats().leaksSuspected()).isZero();
+            assertThat(warnings("check-fails")).isEmpty();
         }
     }
 }

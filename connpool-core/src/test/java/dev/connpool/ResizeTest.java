@@ -1,8 +1,11 @@
 package dev.connpool;
 
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import java.util.function.Supplier;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
+import dev.connpool.testkit.BrokenFactory;
 import dev.connpool.testkit.AsyncGet;
 import dev.connpool.testkit.Await;
 import dev.connpool.testkit.CountingServer;
@@ -156,9 +159,9 @@ class ResizeTest extends EchoBackendTest {
     }
 
     /**
-     * DESIGN §5 invariant 1 through resizes: 12 threads loop on the pool while another resizes it at
-     * random between 1 and 8. After the last resize to 3, once the excess has come back, the server
-     * never sees more than 3 open.
+     * DESIGN §5 invariant 1 through resizes: 12 threads loop on the pool while another resizes it a
+     * thousand times at random between 1 and 8. After the last resize to 3, once the excess has come
+     * back, the server never sees more than 3 open.
      */
     @Test
     void neverMoreThanTheCurrentMaxSizeOpenOnceTheExcessCameBack() throws Exception {
@@ -178,7 +181,7 @@ class ResizeTest extends EchoBackendTest {
                 }
             }, () -> {
                 ThreadLocalRandom r = ThreadLocalRandom.current();
-                for (int i = 0; i < 300; i++) {
+                for (int i = 0; i < 1000; i++) {
                     int max = 1 + r.nextInt(8);
                     pool.resize(r.nextInt(max + 1), max);
                     Thread.yield();
@@ -199,41 +202,19 @@ class ResizeTest extends EchoBackendTest {
             PoolStats s = pool.stats();
             assertThat(s.closed()).isEqualTo(s.created() - s.size());
             assertThat(s.size()).isLessThanOrEqualTo(3);
-            Await.until(() -> counting.accepted() == s.created(), BOUND,
-                    () -> "server accepted " + counting.accepted() + ", pool created " + s.created());
+            Await.until(() -> counting.accepted() == pool.stats().created(), BOUND,
+                    () -> "server accepted " + counting.accepted() + ", pool created " + pool.stats().created());
         }
     }
 
     @Test
     void closeRacingResizesThrowsOnlyPoolClosedException() throws Exception {
-        for (int round = 0; round < 20; round++) {
-            ConnPool pool = pool("race-" + round, ConnPoolConfig.builder().minSize(1).maxSize(3)
-                    .evictInterval(Duration.ofMillis(1)));
-            int closeAfter = round;
-            InvariantsTest.onThreads(4, Duration.ofSeconds(20), () -> {
-                try {
-                    for (;;) {
-                        try (PooledConnection c = pool.get(Duration.ofSeconds(5))) {
-                            c.getOutputStream().write(1);
-                        }
-                    }
-                } catch (PoolClosedException expected) {
-                    // the only way out
-                }
-            }, () -> {
-                ThreadLocalRandom r = ThreadLocalRandom.current();
-                long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(closeAfter * 5L);
-                while (System.nanoTime() - until < 0) {
+        CloseRace.run("race", name -> pool(name, ConnPoolConfig.builder().minSize(1).maxSize(3)
+                .evictInterval(Duration.ofMillis(1))), Duration.ofSeconds(5), pool -> {
+                    ThreadLocalRandom r = ThreadLocalRandom.current();
                     int max = 1 + r.nextInt(5);
                     pool.resize(r.nextInt(max + 1), max);
-                }
-                pool.close();
-                pool.resize(1, 2); // after close: nothing, no exception
-            });
-            PoolStats s = pool.stats();
-            assertThat(s.size()).isZero();
-            assertThat(s.closed()).isEqualTo(s.created());
-        }
+                });
         server.awaitOpen(0, BOUND);
     }
 
@@ -242,10 +223,7 @@ class ResizeTest extends EchoBackendTest {
         ThreadFactory virtual = VirtualThreads.factory();
         try (ConnPool pool = pool("virtual", ConnPoolConfig.builder().maxSize(1))) {
             PooledConnection held = pool.get(BOUND);
-            List<AsyncGet> gets = new ArrayList<>();
-            for (int i = 0; i < 100; i++) {
-                gets.add(AsyncGet.start(virtual, pool, Duration.ofSeconds(30), true));
-            }
+            List<AsyncGet> gets = AsyncGet.startMany(100, virtual, pool, Duration.ofSeconds(30), true);
             Await.until(() -> pool.stats().waiters() == 100, BOUND, () -> "all wait: " + pool.stats());
             pool.resize(0, 8);
             for (AsyncGet g : gets) {
@@ -253,6 +231,51 @@ class ResizeTest extends EchoBackendTest {
             }
             held.close();
             assertThat(server.accepted()).isBetween(2, 8);
+        }
+    }
+
+    @Test
+    void aFactoryThrowingARuntimeExceptionOnGrowthLosesNoRoom() throws Exception {
+        factoryThrowingOnGrowthLosesNoRoom(() -> new IllegalStateException("factory bug on purpose"));
+    }
+
+    @Test
+    void aFactoryThrowingAnErrorOnGrowthLosesNoRoom() throws Exception {
+        factoryThrowingOnGrowthLosesNoRoom(() -> new AssertionError("factory error on purpose"));
+    }
+
+    private void factoryThrowingOnGrowthLosesNoRoom(Supplier<Throwable> toThrow) throws Exception {
+        BrokenFactory factory = new BrokenFactory(tcp(), toThrow, false);
+        try (ConnPool pool = ConnPool.create("grow-fails", ConnPoolConfig.builder().maxSize(1)
+                .maxConnectBackoff(Duration.ZERO).build(), factory)) {
+            PooledConnection held = pool.get(BOUND);
+            AsyncGet waiter = AsyncGet.start(pool, Duration.ofSeconds(20));
+            Await.until(() -> pool.stats().waiters() == 1, BOUND, () -> "waiting: " + pool.stats());
+            factory.broken(true);
+            pool.resize(0, 3);
+            assertThat(waiter.outcome(BOUND)).isInstanceOf(ConnectFailedException.class);
+            factory.broken(false);
+            held.close();
+            Echo.assertFullyUsable(pool); // the three rooms, none lost to the failed connects
+            assertThat(pool.stats().connecting()).isZero();
+        }
+    }
+
+    @Test
+    void zeroAndSubMillisecondGetsAtTheNewMaxSizeTimeOutAtOnce() throws Exception {
+        try (ConnPool pool = pool("zero", ConnPoolConfig.builder().maxSize(3))) {
+            List<PooledConnection> held = take(pool, 3);
+            pool.resize(0, 2);
+            held.get(0).close(); // the excess: closed, not kept
+            for (Duration timeout : List.of(Duration.ZERO, Duration.ofNanos(500_000))) {
+                long t0 = System.nanoTime();
+                assertThatThrownBy(() -> pool.get(timeout)).isInstanceOf(AcquireTimeoutException.class);
+                assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofMillis(500));
+            }
+            held.get(1).close();
+            pool.get(Duration.ZERO).close();
+            held.get(2).close();
+            server.awaitOpen(2, BOUND);
         }
     }
 }

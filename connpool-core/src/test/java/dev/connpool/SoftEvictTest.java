@@ -7,10 +7,10 @@ import dev.connpool.testkit.Await;
 import dev.connpool.testkit.Certificates;
 import dev.connpool.testkit.Echo;
 import dev.connpool.testkit.EchoBackendTest;
+import dev.connpool.testkit.GatedFactory;
 import dev.connpool.testkit.TestServer;
 import dev.connpool.testkit.VirtualThreads;
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,10 +19,8 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
@@ -92,27 +90,13 @@ class SoftEvictTest extends EchoBackendTest {
 
     @Test
     void aConnectInFlightBringsAConnectionThatIsClosedAndTheWaiterGetsANewOne() throws Exception {
-        CountDownLatch connecting = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        AtomicBoolean first = new AtomicBoolean(true);
-        ConnectionFactory real = tcp();
-        ConnectionFactory gated = () -> {
-            if (first.getAndSet(false)) {
-                connecting.countDown();
-                try {
-                    release.await(10, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    throw new InterruptedIOException();
-                }
-            }
-            return real.create();
-        };
+        GatedFactory gated = new GatedFactory(tcp());
         try (ConnPool pool = ConnPool.create("in-flight", ConnPoolConfig.builder().maxSize(1)
                 .evictInterval(Duration.ZERO).build(), gated)) {
             AsyncGet waiter = AsyncGet.start(pool, Duration.ofSeconds(20));
-            assertThat(connecting.await(5, TimeUnit.SECONDS)).isTrue();
+            gated.awaitEntered();
             assertThat(pool.softEvictAll()).isZero();
-            release.countDown();
+            gated.release();
             try (PooledConnection c = waiter.connection(BOUND)) {
                 Echo.roundTrip(c);
             }
@@ -223,32 +207,8 @@ class SoftEvictTest extends EchoBackendTest {
 
     @Test
     void closeRacingSoftEvictionsThrowsOnlyPoolClosedException() throws Exception {
-        for (int round = 0; round < 20; round++) {
-            ConnPool pool = ConnPool.create("race-" + round, ConnPoolConfig.builder().minSize(2).maxSize(3)
-                    .evictInterval(Duration.ofMillis(1)).build(), tcp());
-            int closeAfter = round;
-            InvariantsTest.onThreads(3, Duration.ofSeconds(20), () -> {
-                try {
-                    for (;;) {
-                        try (PooledConnection c = pool.get(Duration.ofSeconds(5))) {
-                            c.getOutputStream().write(1);
-                        }
-                    }
-                } catch (PoolClosedException expected) {
-                    // the only way out
-                }
-            }, () -> {
-                long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(closeAfter * 5L);
-                while (System.nanoTime() - until < 0) {
-                    pool.softEvictAll();
-                }
-                pool.close();
-                assertThat(pool.softEvictAll()).isZero();
-            });
-            PoolStats s = pool.stats();
-            assertThat(s.size()).isZero();
-            assertThat(s.closed()).isEqualTo(s.created());
-        }
+        CloseRace.run("race", name -> ConnPool.create(name, ConnPoolConfig.builder().minSize(2).maxSize(3)
+                .evictInterval(Duration.ofMillis(1)).build(), tcp()), Duration.ofSeconds(5), ConnPool::softEvictAll);
         server.awaitOpen(0, BOUND);
     }
 
@@ -265,10 +225,7 @@ class SoftEvictTest extends EchoBackendTest {
             held.subList(0, 2).forEach(PooledConnection::close);
             pool.softEvictAll();
             held.subList(2, 4).forEach(PooledConnection::close);
-            List<AsyncGet> gets = new ArrayList<>();
-            for (int i = 0; i < 200; i++) {
-                gets.add(AsyncGet.start(virtual, pool, Duration.ofSeconds(20), true));
-            }
+            List<AsyncGet> gets = AsyncGet.startMany(200, virtual, pool, Duration.ofSeconds(20), true);
             for (AsyncGet g : gets) {
                 g.connection(BOUND);
                 assertThat(old).doesNotContain(g.socket());

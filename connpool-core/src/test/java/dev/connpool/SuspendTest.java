@@ -1,5 +1,6 @@
 package dev.connpool;
 
+import java.util.concurrent.atomic.AtomicInteger;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -8,13 +9,14 @@ import dev.connpool.testkit.Await;
 import dev.connpool.testkit.CountingServer;
 import dev.connpool.testkit.Echo;
 import dev.connpool.testkit.EchoBackendTest;
+import dev.connpool.testkit.GatedFactory;
+import dev.connpool.testkit.Interrupts;
 import dev.connpool.testkit.VirtualThreads;
 import java.io.InterruptedIOException;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -110,23 +112,12 @@ class SuspendTest extends EchoBackendTest {
 
     @Test
     void aConnectInFlightWhenSuspendedBecomesIdleNotLent() throws Exception {
-        CountDownLatch connecting = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        ConnectionFactory real = tcp();
-        ConnectionFactory gated = () -> {
-            connecting.countDown();
-            try {
-                release.await(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                throw new InterruptedIOException();
-            }
-            return real.create();
-        };
+        GatedFactory gated = new GatedFactory(tcp());
         try (ConnPool pool = ConnPool.create("in-flight", ConnPoolConfig.builder().maxSize(1).build(), gated)) {
             AsyncGet waiter = AsyncGet.start(pool, Duration.ofSeconds(20));
-            assertThat(connecting.await(5, TimeUnit.SECONDS)).isTrue();
+            gated.awaitEntered();
             pool.suspend();
-            release.countDown();
+            gated.release();
             Await.until(() -> pool.stats().available() == 1, BOUND, () -> "connected, idle: " + pool.stats());
             assertThat(waiter.isDone()).isFalse();
             pool.resume();
@@ -139,13 +130,7 @@ class SuspendTest extends EchoBackendTest {
     void interruptsEndAWaitWhileSuspended() throws Exception {
         try (ConnPool pool = pool("interrupted", ConnPoolConfig.builder().minSize(1).maxSize(1))) {
             pool.suspend();
-            Thread.currentThread().interrupt();
-            try {
-                assertThatThrownBy(() -> pool.get(BOUND)).isInstanceOf(InterruptedIOException.class);
-                assertThat(Thread.currentThread().isInterrupted()).isTrue();
-            } finally {
-                Thread.interrupted();
-            }
+            Interrupts.getFailsKeepingTheFlag(pool, BOUND);
             AsyncGet waiter = AsyncGet.start(pool, Duration.ofSeconds(20));
             Await.until(() -> pool.stats().waiters() == 1, BOUND, () -> "waiting: " + pool.stats());
             waiter.interrupt();
@@ -230,35 +215,12 @@ class SuspendTest extends EchoBackendTest {
 
     @Test
     void closeRacingSuspendAndResumeThrowsOnlyPoolClosedException() throws Exception {
-        for (int round = 0; round < 20; round++) {
-            ConnPool pool = pool("race-" + round, ConnPoolConfig.builder().minSize(1).maxSize(2)
-                    .evictInterval(Duration.ofMillis(1)));
-            int closeAfter = round;
-            InvariantsTest.onThreads(3, Duration.ofSeconds(20), () -> {
-                try {
-                    for (;;) {
-                        try (PooledConnection c = pool.get(Duration.ofMillis(20))) {
-                            c.getOutputStream().write(1);
-                        } catch (AcquireTimeoutException whileSuspended) {
-                            Thread.onSpinWait();
-                        }
-                    }
-                } catch (PoolClosedException expected) {
-                    // the only way out
-                }
-            }, () -> {
-                long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(closeAfter * 5L);
-                while (System.nanoTime() - until < 0) {
+        CloseRace.run("race", name -> pool(name, ConnPoolConfig.builder().minSize(1).maxSize(2)
+                .evictInterval(Duration.ofMillis(1))), Duration.ofMillis(20), pool -> {
                     pool.suspend();
                     pool.resume();
-                }
-                pool.suspend();
-                pool.close();
-            });
-            PoolStats s = pool.stats();
-            assertThat(s.size()).isZero();
-            assertThat(s.closed()).isEqualTo(s.created());
-        }
+                    pool.suspend();
+                }, AcquireTimeoutException.class);
         server.awaitOpen(0, BOUND);
     }
 
@@ -267,10 +229,7 @@ class SuspendTest extends EchoBackendTest {
         ThreadFactory virtual = VirtualThreads.factory();
         try (ConnPool pool = pool("virtual", ConnPoolConfig.builder().maxSize(4))) {
             pool.suspend();
-            List<AsyncGet> gets = new ArrayList<>();
-            for (int i = 0; i < 500; i++) {
-                gets.add(AsyncGet.start(virtual, pool, Duration.ofSeconds(30), true));
-            }
+            List<AsyncGet> gets = AsyncGet.startMany(500, virtual, pool, Duration.ofSeconds(30), true);
             Await.until(() -> pool.stats().waiters() == 500, Duration.ofSeconds(10), () -> "all wait: " + pool.stats());
             assertThat(server.accepted()).isZero();
             pool.resume();
@@ -279,6 +238,32 @@ class SuspendTest extends EchoBackendTest {
                 g.connection(Duration.ofSeconds(20));
             }
             assertThat(server.accepted()).isLessThanOrEqualTo(4);
+        }
+    }
+
+    @Test
+    void aRefillOnResumeWithAThrowingFactoryLosesNoRoom() throws Exception {
+        AtomicInteger calls = new AtomicInteger();
+        ConnectionFactory real = tcp();
+        ConnectionFactory factory = () -> {
+            // the first connect after the resume throws an unchecked exception, the second an Error
+            int n = calls.incrementAndGet();
+            if (n == 2) {
+                throw new IllegalStateException("factory bug on purpose");
+            }
+            if (n == 3) {
+                throw new AssertionError("factory error on purpose");
+            }
+            return real.create();
+        };
+        try (ConnPool pool = ConnPool.create("resume-fails", ConnPoolConfig.builder().minSize(1).maxSize(2)
+                .evictInterval(Duration.ofMillis(20)).maxConnectBackoff(Duration.ofMillis(50)).build(), factory)) {
+            pool.suspend();
+            assertThat(pool.evictIdle()).isEqualTo(1);
+            pool.resume();
+            Await.until(() -> pool.stats().size() == 1 && calls.get() >= 4, BOUND, () -> "refilled: " + pool.stats());
+            assertThat(pool.stats().connectFailures()).isEqualTo(2);
+            Echo.assertFullyUsable(pool);
         }
     }
 }

@@ -328,6 +328,15 @@ final class Capacity {
         for (int i = 0; i < open; i++) {
             all[i].retiring = true;
         }
+        return takeIdleLocked();
+    }
+
+    /**
+     * Takes every idle connection out (marked removed and counted dying, for the caller to close).
+     *
+     * @return the idle connections to close
+     */
+    Slot[] takeIdleLocked() {
         Slot[] idle = pool.bag.stack.removeAllAvailable();
         dying += idle.length;
         return idle;

@@ -93,21 +93,7 @@ final class Housekeeper {
      * @return how many were closed
      */
     int evictIdle() {
-        Bag bag = pool.bag;
-        Slot[] idle;
-        bag.lock.lock();
-        try {
-            if (bag.closed) {
-                return 0;
-            }
-            idle = bag.stack.removeAllAvailable();
-            pool.capacity.dying += idle.length;
-        } finally {
-            bag.lock.unlock();
-        }
-        pool.closer.closeAndRetireAll(idle, CloseReason.IDLE);
-        refill();
-        return idle.length;
+        return closeIdle(false);
     }
 
     /**
@@ -118,6 +104,11 @@ final class Housekeeper {
      * @return how many idle connections were closed now
      */
     int softEvictAll() {
+        return closeIdle(true);
+    }
+
+    /** Takes the idle connections out (after retiring every connection, if asked), closes them, refills. */
+    private int closeIdle(boolean retireAll) {
         Bag bag = pool.bag;
         Slot[] idle;
         bag.lock.lock();
@@ -125,11 +116,11 @@ final class Housekeeper {
             if (bag.closed) {
                 return 0;
             }
-            idle = pool.capacity.retireAllLocked();
+            idle = retireAll ? pool.capacity.retireAllLocked() : pool.capacity.takeIdleLocked();
         } finally {
             bag.lock.unlock();
         }
-        pool.closer.closeAndRetireAll(idle, CloseReason.LIFETIME);
+        pool.closer.closeAndRetireAll(idle, retireAll ? CloseReason.LIFETIME : CloseReason.IDLE);
         refill();
         return idle.length;
     }

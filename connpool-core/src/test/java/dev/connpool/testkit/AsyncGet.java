@@ -4,6 +4,8 @@ import dev.connpool.ConnPool;
 import dev.connpool.PooledConnection;
 import java.net.Socket;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -63,6 +65,16 @@ public final class AsyncGet {
         AsyncGet g = new AsyncGet(threads, pool, timeout, giveBack);
         g.thread.start();
         return g;
+    }
+
+    /** Starts {@code n} gets on threads of the factory, as {@link #start(ThreadFactory, ConnPool, Duration, boolean)}. */
+    public static List<AsyncGet> startMany(int n, ThreadFactory threads, ConnPool pool, Duration timeout,
+            boolean giveBack) {
+        List<AsyncGet> gets = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            gets.add(start(threads, pool, timeout, giveBack));
+        }
+        return gets;
     }
 
     public boolean isDone() {

@@ -7,17 +7,21 @@ import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * Captures what the pool logs: records are read from {@code java.util.logging} under
- * {@code dev.connpool}, where the pool's {@link System.Logger} lands with no other logging
- * provider on the class path. Start with {@link #capture()}, end with {@link #close()} (which
- * restores the logger's level).
+ * Captures what the pool logs during each test: records are read from {@code java.util.logging}
+ * under {@code dev.connpool}, where the pool's {@link System.Logger} lands with no other logging
+ * provider on the class path. Register it on a test class:
+ * {@code @RegisterExtension final PoolLog log = new PoolLog();} it captures every level from before
+ * each test to after it, then restores the logger's level.
  */
-public final class PoolLog implements AutoCloseable {
+public final class PoolLog implements BeforeEachCallback, AfterEachCallback {
 
     private final Logger logger = Logger.getLogger("dev.connpool");
-    private final Level levelBefore;
+    private Level levelBefore;
     private final List<LogRecord> records = new CopyOnWriteArrayList<>();
     private final Handler handler = new Handler() {
         @Override
@@ -34,16 +38,13 @@ public final class PoolLog implements AutoCloseable {
         }
     };
 
-    private PoolLog() {
+    @Override
+    public void beforeEach(ExtensionContext context) {
+        records.clear();
         levelBefore = logger.getLevel();
         logger.setLevel(Level.ALL);
         handler.setLevel(Level.ALL);
         logger.addHandler(handler);
-    }
-
-    /** Starts capturing every level. */
-    public static PoolLog capture() {
-        return new PoolLog();
     }
 
     /** Everything captured so far. */
@@ -63,7 +64,7 @@ public final class PoolLog implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public void afterEach(ExtensionContext context) {
         logger.removeHandler(handler);
         logger.setLevel(levelBefore);
     }
