@@ -31,8 +31,8 @@ public class ConnectFailedException extends ConnPoolException {
      * @param retryIn how long until the pool tries to connect again (zero if it is trying now)
      */
     public ConnectFailedException(String poolName, Throwable cause, Duration retryIn) {
-        super("connection pool '" + poolName + "': not connecting for another " + retryIn.toMillis()
-                + " ms after failed connects (connect backoff), and no connection in use could come back;"
-                + " the latest failure: " + cause, cause);
+        super("connection pool '" + poolName + "': could not open a connection: " + cause + " (connect backoff:"
+                + " the next attempt in " + retryIn.toMillis() + " ms, and no connection in use could come back)",
+                cause);
     }
 }

@@ -218,9 +218,8 @@ final class Capacity {
      * refused now, with the latest failure (DESIGN §4: fail early when the answer is certain).
      */
     private void backOffLocked(Waiter first) {
-        boolean nothingCanCome = nothingCanComeLocked();
         probeLocked();
-        if (!nothingCanCome) {
+        if (!nothingCanComeLocked()) {
             return;
         }
         Backoff.Refusal refusal = null;
@@ -237,10 +236,13 @@ final class Capacity {
         }
     }
 
-    /** No connection is open (but dying ones) and no connect dials: nothing could reach a waiter. */
+    /**
+     * No connection is open (but dying ones) and no connect dials or is about to: nothing could reach a
+     * waiter. A probe whose time has come counts as dialing (it does so as soon as its thread runs).
+     */
     private boolean nothingCanComeLocked() {
-        int waitingProbe = probe != null && !probe.dialing ? 1 : 0;
-        return liveLocked() == 0 && connecting == waitingProbe;
+        boolean probeWaits = probe != null && !probe.dialing && System.nanoTime() - backoff.retryAt < 0;
+        return liveLocked() == 0 && connecting == (probeWaits ? 1 : 0);
     }
 
     /** Starts the probe, unless there is one, or no room, or the pool is suspended or closed. */
