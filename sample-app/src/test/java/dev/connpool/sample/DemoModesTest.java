@@ -3,6 +3,7 @@ package dev.connpool.sample;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.connpool.sample.support.NoRedis;
 import dev.connpool.sample.support.NothingLeftBehind;
 import dev.connpool.sample.support.RedisServer;
 import dev.connpool.testkit.Ports;
@@ -96,7 +97,7 @@ class DemoModesTest {
         assertThat(runDemo(withoutRedis("--demo=redis-proxy"))).isEqualTo(1);
         List<String> pings = lines(output, "PING ");
         assertThat(pings).hasSize(10).allSatisfy(line -> assertThat(line)
-                .contains(": failed: connection pool 'redis': could not open a connection")
+                .containsPattern(": failed: " + NoRedis.CONNECT_FAILED)
                 .contains("Connection refused"));
         assertThat(lines(output, "pool redis: ")).singleElement().asString().contains("successes=0");
     }

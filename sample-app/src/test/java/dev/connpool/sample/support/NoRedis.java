@@ -9,6 +9,13 @@ import org.springframework.test.context.DynamicPropertyRegistry;
  */
 public final class NoRedis {
 
+    /**
+     * What a request to the {@code redis} pool fails with while Redis refuses connects: the failed
+     * connect made for it or, within the pool's connect backoff after one, the backoff's refusal, which
+     * starts the same way.
+     */
+    public static final String CONNECT_FAILED = "connection pool 'redis': could not open a connection";
+
     private NoRedis() {
     }
 
