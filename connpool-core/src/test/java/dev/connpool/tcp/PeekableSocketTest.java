@@ -120,6 +120,8 @@ class PeekableSocketTest {
         assertThat(in.readNBytes(5)).isEqualTo("abcde".getBytes(US_ASCII));
         assertThat(in.available()).isZero();
         assertThat(peek()).isEqualTo(-1);
+        assertThat(in.read()).as("the end of the stream a peek saw").isEqualTo(-1);
+        assertThat(in.read(new byte[4], 0, 4)).isEqualTo(-1);
     }
 
     @Test

@@ -86,13 +86,7 @@ class InvalidConnPoolPropertyFailureAnalyzerTests {
     @MethodSource("invalid")
     void invalidPropertyFailsStartupNamingPropertyAndRule(String settings, String property, String rule,
             String value) {
-        String[] props = settings.split(",");
-        for (int i = 0; i < props.length; i++) {
-            props[i] = "connpool.pools.orders." + props[i];
-        }
-        runner.withPropertyValues("connpool.pools.orders.host=" + server.host(),
-                        "connpool.pools.orders.port=" + server.port())
-                .withPropertyValues(props)
+        ordersWith(settings)
                 .run(context -> {
                     assertThat(context).hasFailed();
                     FailureAnalysis analysis = analyze(context.getStartupFailure());
@@ -105,18 +99,22 @@ class InvalidConnPoolPropertyFailureAnalyzerTests {
                 });
     }
 
+    /** A runner with an orders pool on the echo server, then {@code settings} (comma-separated) under it. */
+    private ApplicationContextRunner ordersWith(String settings) {
+        String[] props = settings.split(",");
+        for (int i = 0; i < props.length; i++) {
+            props[i] = "connpool.pools.orders." + props[i];
+        }
+        return runner.withPropertyValues("connpool.pools.orders.host=" + server.host(),
+                "connpool.pools.orders.port=" + server.port()).withPropertyValues(props);
+    }
+
     /** Each rule's edge is inside it: the property table's rules are not one off. */
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = ';', value = { "port=1", "port=65535", "max-size=3,min-size=3,increment=3",
             "max-size=1,min-size=0,increment=1" })
     void theEdgeOfEachRuleIsAccepted(String settings) {
-        String[] props = settings.split(",");
-        for (int i = 0; i < props.length; i++) {
-            props[i] = "connpool.pools.orders." + props[i];
-        }
-        runner.withPropertyValues("connpool.pools.orders.host=" + server.host(),
-                        "connpool.pools.orders.port=" + server.port())
-                .withPropertyValues(props)
+        ordersWith(settings)
                 .run(context -> assertThat(context).hasNotFailed());
     }
 
