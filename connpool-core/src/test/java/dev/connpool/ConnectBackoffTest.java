@@ -99,7 +99,7 @@ class ConnectBackoffTest {
             assertThat(timeouts.sum()).as("gets that sat out their 100 ms, of %s", gets.sum())
                     .isLessThanOrEqualTo(gets.sum() / 100);
             assertThat(Duration.ofNanos(nanosInGet.sum() / gets.sum())).as("mean time in get")
-                    .isLessThan(Duration.ofMillis(10));
+                    .isLessThan(Duration.ofMillis(50)); // half the timeout: answered, not waited out (a loaded CI machine schedules the probe late)
 
             factory.switchTo(liveTcp());
             long back = System.nanoTime();
