@@ -2,13 +2,8 @@ package dev.connpool.autoconfigure;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.connpool.PooledConnection;
-
 import dev.connpool.testkit.TestServer;
-import java.io.IOException;
 import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -38,8 +33,7 @@ class CheckpointRestorePhaseTests {
                         context.start();
                         context.stop();
                         context.start();
-                        
-                        assertThat(user.events).containsExactly("start: echoed", "stop: echoed", "start: echoed");
+                        assertThat(user.user.events).containsExactly("start: echoed", "stop: echoed", "start: echoed");
                     });
         }
     }
@@ -52,39 +46,28 @@ class CheckpointRestorePhaseTests {
         }
     }
 
+    /** The default-phase pool user of {@link ConnPoolLifecycleTests}, as a plain {@code Lifecycle} (phase 0). */
     static final class PlainUser implements Lifecycle {
-        final List<String> events = new CopyOnWriteArrayList<>();
-        private final ObjectProvider<ConnPools> pools;
-        private volatile boolean running;
+
+        final ConnPoolLifecycleTests.CheckpointRestore.PoolUserLifecycle user;
 
         PlainUser(ObjectProvider<ConnPools> pools) {
-            this.pools = pools;
+            this.user = new ConnPoolLifecycleTests.CheckpointRestore.PoolUserLifecycle(pools);
         }
 
         @Override
         public void start() {
-            events.add("start: " + echo());
-            running = true;
+            user.start();
         }
 
         @Override
         public void stop() {
-            events.add("stop: " + echo());
-            running = false;
-        }
-
-        private String echo() {
-            try (PooledConnection c = pools.getObject().get("orders").get(Duration.ofSeconds(2))) {
-                c.getOutputStream().write('e');
-                return c.getInputStream().read() == 'e' ? "echoed" : "wrong byte";
-            } catch (IOException e) {
-                return e.getClass().getSimpleName();
-            }
+            user.stop();
         }
 
         @Override
         public boolean isRunning() {
-            return running;
+            return user.isRunning();
         }
     }
 }
