@@ -67,7 +67,7 @@ class WaitTest extends EchoBackendTest {
             });
             Await.until(() -> pool.stats().waiters() == 1, Duration.ofSeconds(5), "waiter queued");
             // a running thread may take a return only while the oldest waiter has waited less than
-            // the barging bound (about a millisecond); this waiter has waited far longer
+            // the barging bound (2.5 ms); this waiter has waited far longer
             Thread.sleep(50);
             // the holder returns and immediately asks again: it must queue behind the waiter
             held.close();
