@@ -1,21 +1,15 @@
 package dev.connpool.internal;
 
 import dev.connpool.CloseReason;
-import dev.connpool.ConnPoolException;
-import dev.connpool.ConnectionFactory;
 
-import java.io.IOException;
-import java.net.Socket;
 import java.util.ArrayDeque;
 import java.util.Arrays;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * Room and growth: which connections are open, how many are being opened, and when to open more.
  * Connects run on the {@link Connector}'s threads; this class decides to start them (for waiters,
- * the {@code increment} extras, the refill to {@code minSize}) and takes their results in.
+ * the {@code increment} extras, the refill to {@code minSize}); {@link Intake} takes their results in.
  *
  * <h2>Connect backoff</h2>
  * While the {@link Backoff} is active (a connect failed, none succeeded since), no connect starts
@@ -50,10 +44,8 @@ import java.util.concurrent.locks.LockSupport;
 final class Capacity {
 
     private final PoolEngine pool;
-    private final ConnectionFactory factory;
     private final Counters counters;
     final Connector connector;
-    private final long maxLifetimeNanos;
 
     // ---- guarded by the pool's lock ----
     /** The sizes, changed by {@link #resizeLocked}. */
@@ -73,9 +65,9 @@ final class Capacity {
     /** Whether connects may start, and when, after failures. */
     final Backoff backoff;
     /** The one connect allowed while backing off, waiting for its time or dialing; null if none. */
-    private Connector.Task probe;
+    Connector.Task probe;
     /** Soft evictions so far; a connect started before the latest one brings a retired connection. */
-    private int generation;
+    int generation;
 
     /**
      * More connections are open than {@code maxSize} allows, since a resize made it smaller: a
@@ -84,20 +76,13 @@ final class Capacity {
      */
     volatile boolean overSize;
 
-    /** The failure of the latest attempt to reach the backend, until something reached it. */
-    volatile Throwable lastFailure;
-    /** Successful gets counted when {@link #lastFailure} was set; a lend since then clears it. */
-    private long successesAtFailure;
 
-    Capacity(PoolEngine pool, ConnectionFactory factory, Counters counters, int minSize, int maxSize,
-             int increment, long maxLifetimeNanos, long maxBackoffNanos) {
+    Capacity(PoolEngine pool, Counters counters, int minSize, int maxSize, int increment, long maxBackoffNanos) {
         this.pool = pool;
-        this.factory = factory;
         this.counters = counters;
         this.minSize = minSize;
         this.maxSize = maxSize;
         this.increment = increment;
-        this.maxLifetimeNanos = maxLifetimeNanos;
         this.all = new Slot[maxSize];
         this.drained = pool.bag.lock.newCondition();
         this.connector = new Connector(pool.name);
@@ -109,7 +94,7 @@ final class Capacity {
     }
 
     /** Connections open and not being closed. */
-    private int liveLocked() {
+    int liveLocked() {
         return open - dying;
     }
 
@@ -386,169 +371,5 @@ final class Capacity {
             t.target = null;
             unassigned.add(t);
         }
-    }
-
-    // =====================================================================================
-    // connect intake
-    // =====================================================================================
-
-    /**
-     * Runs on the probe's connector thread until the backoff allows the connect.
-     *
-     * @return false if the probe was called off (the pool closed or was suspended meanwhile); its
-     *         room is given back then
-     */
-    private boolean awaitProbeTime(Connector.Task task) {
-        Bag bag = pool.bag;
-        for (;;) {
-            long left;
-            bag.lock.lock();
-            try {
-                if (bag.closed || bag.suspended) {
-                    connecting--;
-                    probe = null;
-                    return false;
-                }
-                left = backoff.retryAt - System.nanoTime();
-                if (left <= 0) {
-                    task.dialing = true;
-                    return true;
-                }
-            } finally {
-                bag.lock.unlock();
-            }
-            // close() interrupts this thread, and sets closed first: the next round sees it
-            LockSupport.parkNanos(this, left);
-        }
-    }
-
-    /** Runs on a connector thread: opens one connection and gives it to a waiter or the bag. */
-    void connect(Connector.Task task) {
-        if (task.probe && !awaitProbeTime(task)) {
-            return;
-        }
-        Socket socket = null;
-        Throwable failure = null;
-        long t0 = System.nanoTime();
-        try {
-            socket = factory.create();
-            if (socket == null) {
-                failure = new ConnPoolException("connection factory of pool '" + pool.name + "' returned null");
-            } else if (!socket.isConnected() || socket.isClosed()) {
-                Closer.closeQuietly(socket);
-                socket = null;
-                failure = new ConnPoolException(
-                        "connection factory of pool '" + pool.name + "' returned a socket that is not connected");
-            }
-        } catch (Throwable t) {
-            failure = t;
-        }
-        long took = System.nanoTime() - t0;
-        boolean closeIt = false;
-        Slot unwanted = null;
-        Bag bag = pool.bag;
-        bag.lock.lock();
-        try {
-            connecting--;
-            if (task == probe) {
-                probe = null;
-            }
-            Waiter target = task.target;
-            task.target = null;
-            if (target == null) {
-                unassigned.remove(task);
-            } else {
-                target.task = null;
-            }
-            if (socket != null) {
-                counters.created++;
-                lastFailure = null;
-                boolean recovered = backoff.succeeded();
-                if (bag.closed) {
-                    counters.closedBy[CloseReason.SHUTDOWN.ordinal()]++;
-                    closeIt = true;
-                } else {
-                    // lifetimes count from before the connect: the ceiling holds whatever the connect took
-                    Slot s = new Slot(socket, t0, drawLifetime(), Slot.state(1, Slot.BORROWED));
-                    registerLocked(s);
-                    if (task.generation != generation || liveLocked() > maxSize) {
-                        // started before a soft eviction, or the pool shrank meanwhile: it goes at once
-                        s.retiring = task.generation != generation;
-                        s.setState(Slot.state(1, Slot.REMOVED));
-                        dying++;
-                        unwanted = s;
-                    } else {
-                        bag.intakeLocked(s, target);
-                    }
-                    if (recovered) {
-                        refillLocked();
-                        bag.serveWaitersLocked();
-                    }
-                }
-            } else {
-                counters.connectFailures++;
-                lastFailure = failure;
-                successesAtFailure = pool.successesLocked();
-                if (!bag.closed) {
-                    backoff.failed(task.startedAt, failure, System.nanoTime());
-                }
-                if (target != null) {
-                    bag.dequeueLocked(target);
-                    target.complete(failure);
-                }
-                if (!bag.closed) {
-                    bag.serveWaitersLocked();
-                }
-            }
-        } finally {
-            bag.lock.unlock();
-        }
-        if (closeIt) {
-            Closer.closeQuietly(socket);
-        }
-        if (unwanted != null) {
-            pool.closer.closeAndRetire(unwanted, unwanted.retiring ? CloseReason.LIFETIME : CloseReason.IDLE);
-        }
-        if (socket != null) {
-            counters.connected(took);
-        } else if (!(failure instanceof IOException) && !(failure instanceof InterruptedException)) {
-            PoolEngine.LOG.log(System.Logger.Level.WARNING, "connpool '" + pool.name + "': connection factory threw",
-                    failure);
-        }
-        if (task.onDone != null) {
-            task.onDone.accept(failure);
-        }
-        if (failure instanceof Error && !(failure instanceof StackOverflowError)) {
-            throw (Error) failure;
-        }
-    }
-
-    /**
-     * The failure of the latest attempt to reach the backend, unless a connection was connected,
-     * checked or lent successfully since. Call with the lock held.
-     */
-    Throwable lastFailureLocked() {
-        Throwable f = lastFailure;
-        if (f != null && pool.successesLocked() != successesAtFailure) {
-            lastFailure = null; // lent since: the backend answered someone
-            return null;
-        }
-        return f;
-    }
-
-    /** Something reached the backend: a check passed. */
-    void reached() {
-        if (lastFailure != null) {
-            lastFailure = null;
-        }
-    }
-
-    /** A lifetime drawn uniformly from [0.9, 1.0] × maxLifetime; 0 when lifetimes are off. */
-    long drawLifetime() {
-        if (maxLifetimeNanos <= 0) {
-            return 0;
-        }
-        long low = maxLifetimeNanos - maxLifetimeNanos / 10;
-        return ThreadLocalRandom.current().nextLong(low, maxLifetimeNanos + 1);
     }
 }

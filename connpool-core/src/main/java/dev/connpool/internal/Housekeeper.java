@@ -59,7 +59,7 @@ final class Housekeeper {
         // the evictor has no caller waiting: each check is bounded by its own timeout
         Throwable failure = vetting.check(s, System.nanoTime() + PoolEngine.NO_DEADLINE);
         if (failure == null) {
-            pool.capacity.reached();
+            pool.intake.reached();
             return true;
         }
         if (failure instanceof HealthCheckSkippedException) {

@@ -10,7 +10,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Start and close. Start opens {@code minSize} connections in parallel and waits for them. Close
+ * Start, suspend and resume, close. Start opens {@code minSize} connections in parallel and waits
+ * for them. Suspend and resume switch the bag and make the housekeeping thread follow. Close
  * runs once, whoever calls it first: it fails waiters, closes idle connections, stops and joins the
  * pool's threads; every later or concurrent call waits for that and then, like the first, for the
  * connections still lent. Each step runs in its own {@code finally}, so a socket or a thread that
@@ -51,6 +52,44 @@ final class Lifecycle {
         if (housekeeping != null) {
             housekeeping.start();
         }
+    }
+
+    /** Stops lending and connecting until {@link #resume()}; returns still work. */
+    void suspend() {
+        Bag bag = pool.bag;
+        bag.lock.lock();
+        try {
+            bag.suspended = true;
+        } finally {
+            bag.lock.unlock();
+        }
+        followSuspension();
+    }
+
+    /**
+     * Lends and connects again: the waiters, who have waited through the suspension, are served in
+     * order (hand-off mode) before anyone barges in, and the pool refills to {@code minSize}.
+     */
+    void resume() {
+        Bag bag = pool.bag;
+        bag.lock.lock();
+        try {
+            if (!bag.suspended) {
+                return;
+            }
+            bag.suspended = false;
+            if (bag.closed) {
+                return;
+            }
+            if (!bag.waiters.isEmpty()) {
+                bag.handOff = true;
+            }
+            bag.serveWaitersLocked();
+            pool.capacity.refillLocked();
+        } finally {
+            bag.lock.unlock();
+        }
+        followSuspension();
     }
 
     /**

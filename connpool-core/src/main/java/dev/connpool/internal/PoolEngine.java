@@ -21,14 +21,15 @@ import java.time.Duration;
  * the caller, over one class per job:
  * <ul>
  *   <li>{@link Bag}: claim, put back, hand-off to waiters, bounded barging (the lock-free part);</li>
- *   <li>{@link Capacity}: room, connects in flight, growth, taking connects in;</li>
+ *   <li>{@link Capacity}: room, connects in flight, growth;</li>
+ *   <li>{@link Intake}: what runs on a connector thread, taking connects in;</li>
  *   <li>{@link Vetting}: lifetime, idle timeout, health check, as a verdict;</li>
  *   <li>{@link Acquirer}: the get loop beyond the fast path, waiting, deadlines;</li>
  *   <li>{@link Closer}: the one path that closes sockets;</li>
  *   <li>{@link Housekeeper}: the evictor's runs, {@code evictIdle()} and {@code softEvictAll()};</li>
  *   <li>{@link LeakDetector}: leak detection, when on;</li>
  *   <li>{@link HousekeepingThread}: the thread that runs the evictor and the leak scan;</li>
- *   <li>{@link Lifecycle}: start and close;</li>
+ *   <li>{@link Lifecycle}: start, suspend and resume, close;</li>
  *   <li>{@link Counters}: statistics and metrics trackers.</li>
  * </ul>
  * All share one lock, the bag's: the rare paths take it and stay plain; the fast path never does.
@@ -78,6 +79,7 @@ public final class PoolEngine {
     final Counters counters;
     final Bag bag;
     final Capacity capacity;
+    final Intake intake;
     final Closer closer;
     private final Vetting vetting;
     private final Acquirer acquirer;
@@ -101,8 +103,9 @@ public final class PoolEngine {
         long maxLifetimeNanos = saturatedNanos(config.maxLifetime());
         this.counters = new Counters(name);
         this.bag = new Bag(this, config.maxSize());
-        this.capacity = new Capacity(this, factory, counters, config.minSize(), config.maxSize(), config.increment(),
-                maxLifetimeNanos, saturatedNanos(config.maxConnectBackoff()));
+        this.capacity = new Capacity(this, counters, config.minSize(), config.maxSize(), config.increment(),
+                saturatedNanos(config.maxConnectBackoff()));
+        this.intake = new Intake(this, capacity, factory, counters, maxLifetimeNanos);
         this.closer = new Closer(this);
         this.vetting = new Vetting(config.healthCheck(), saturatedNanos(config.idleTimeout()), maxLifetimeNanos,
                 saturatedNanos(config.healthCheckAfterIdle()));
@@ -249,7 +252,7 @@ public final class PoolEngine {
 
     /** Runs on a connector thread. */
     void connect(Connector.Task task) {
-        capacity.connect(task);
+        intake.connect(task);
     }
 
     // =====================================================================================
@@ -284,13 +287,7 @@ public final class PoolEngine {
 
     /** Stops lending and connecting until {@link #resume()}; returns still work. */
     public void suspend() {
-        bag.lock.lock();
-        try {
-            bag.suspended = true;
-        } finally {
-            bag.lock.unlock();
-        }
-        lifecycle.followSuspension();
+        lifecycle.suspend();
     }
 
     /**
@@ -298,24 +295,7 @@ public final class PoolEngine {
      * order (hand-off mode) before anyone barges in, and the pool refills to {@code minSize}.
      */
     public void resume() {
-        bag.lock.lock();
-        try {
-            if (!bag.suspended) {
-                return;
-            }
-            bag.suspended = false;
-            if (bag.closed) {
-                return;
-            }
-            if (!bag.waiters.isEmpty()) {
-                bag.handOff = true;
-            }
-            bag.serveWaitersLocked();
-            capacity.refillLocked();
-        } finally {
-            bag.lock.unlock();
-        }
-        lifecycle.followSuspension();
+        lifecycle.resume();
     }
 
     /**
@@ -407,12 +387,12 @@ public final class PoolEngine {
      * @return the failure, or null
      */
     public Throwable lastConnectFailure() {
-        if (capacity.lastFailure == null) {
+        if (intake.lastFailure == null) {
             return null;
         }
         bag.lock.lock();
         try {
-            return capacity.lastFailureLocked();
+            return intake.lastFailureLocked();
         } finally {
             bag.lock.unlock();
         }
@@ -444,6 +424,6 @@ public final class PoolEngine {
 
     /** Draws a lifetime as a new connection would, for tests. */
     long drawLifetime() {
-        return capacity.drawLifetime();
+        return intake.drawLifetime();
     }
 }
