@@ -61,6 +61,36 @@ class CloseTest extends EchoBackendTest {
     }
 
     @Test
+    void aGetWhoseCheckOutlastsBothItsDeadlineAndTheCloseSaysClosedNotTimedOut() throws Exception {
+        // the check (run on the caller's thread) sees the pool close and the caller's deadline pass,
+        // then fails: the caller finds the pool closed, and says so (it was a timeout before)
+        CompletableFuture<ConnPool> self = new CompletableFuture<>();
+        HealthCheck closesThenFails = new HealthCheck() {
+            @Override
+            public void check(Socket socket) throws IOException {
+                throw new AssertionError("the pool calls the deadline form");
+            }
+
+            @Override
+            public void check(Socket socket, long deadlineNanos) throws IOException {
+                ConnPool p = self.join();
+                Worker closer = Worker.start("closer", p::close);
+                Await.until(p::isClosed, Duration.ofSeconds(5), "pool closed");
+                Await.until(() -> System.nanoTime() - deadlineNanos > 0, Duration.ofSeconds(5), "deadline passed");
+                closer.join(Duration.ofSeconds(5));
+                throw new IOException("stale");
+            }
+        };
+        ConnPool pool = ConnPool.create("late-check", ConnPoolConfig.builder().minSize(1).maxSize(1)
+                .healthCheck(closesThenFails).build(), tcp());
+        self.complete(pool);
+        assertThatThrownBy(() -> pool.get(Duration.ofMillis(50))).isInstanceOf(PoolClosedException.class);
+        assertThat(pool.stats().timeouts()).isZero();
+        assertThat(pool.stats().requests()).isEqualTo(1);
+        server.awaitOpen(0, Duration.ofSeconds(5));
+    }
+
+    @Test
     void idleConnectionsCloseAtOnceAndGetFailsAfterClose() throws Exception {
         ConnPool pool = pool("idle-close", 2, 4);
         server.awaitOpen(2, Duration.ofSeconds(5));

@@ -130,6 +130,11 @@ final class Acquirer {
                 // the connection failed its checks: try again, first in line if we had waited
                 requeue |= w != null;
                 if (deadline - System.nanoTime() <= 0) {
+                    if (bag.closed) {
+                        // closed while this caller ran late (a slow check, a starved thread): that
+                        // is the answer, as for a caller that waited in the queue
+                        throw new PoolClosedException(pool.name);
+                    }
                     throw timedOut(timeoutNanos);
                 }
             }
@@ -170,7 +175,7 @@ final class Acquirer {
         }
         Throwable failure = vetting.check(s, deadline);
         if (failure == null) {
-            pool.capacity.reached();
+            pool.intake.reached();
             if (Thread.currentThread().isInterrupted()) {
                 // interrupted while the check ran (it defers interrupts): healthy, so it goes back
                 bag.putBack(s, seq, false);
@@ -351,7 +356,7 @@ final class Acquirer {
         try {
             counters.timeouts++;
             snapshot = pool.statsLocked();
-            lastFailure = pool.capacity.lastFailureLocked();
+            lastFailure = pool.intake.lastFailureLocked();
         } finally {
             bag.lock.unlock();
         }
