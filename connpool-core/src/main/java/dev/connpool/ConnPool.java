@@ -26,7 +26,7 @@ import java.util.Optional;
  * {@code increment} connections, the first for the caller, the rest in the background, on its
  * own connector threads. At {@code maxSize} the caller waits, first come first served with
  * bounded barging: a thread already running may take a connection just returned while the oldest
- * waiter has waited less than about a millisecond; past that, returns are handed to waiters in
+ * waiter has waited less than 2.5 ms; past that, returns are handed to waiters in
  * order. It fails before its deadline only with a certain answer: the pool is closed, the connect
  * made for it failed, it was interrupted, too many callers wait already, or the pool backs off
  * after failed connects (see {@link ConnPoolConfig#maxConnectBackoff()}) with nothing open that

@@ -8,8 +8,10 @@ import dev.connpool.testkit.EchoBackendTest;
 import dev.connpool.testkit.Worker;
 import java.io.IOException;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -87,6 +89,74 @@ class CloseTest extends EchoBackendTest {
         assertThatThrownBy(() -> pool.get(Duration.ofMillis(50))).isInstanceOf(PoolClosedException.class);
         assertThat(pool.stats().timeouts()).isZero();
         assertThat(pool.stats().requests()).isEqualTo(1);
+        server.awaitOpen(0, Duration.ofSeconds(5));
+    }
+
+    @Test
+    void aGetWhoseBuiltInCheckSkipsAfterTheCloseSaysClosedNotTimedOut() throws Exception {
+        // the starved caller with the built-in request-response check: by the time the check runs,
+        // the pool closed and the deadline passed, so the check skips (HealthCheckSkippedException)
+        HealthCheck builtIn = HealthCheck.requestResponse("PING\r\n".getBytes(StandardCharsets.US_ASCII),
+                "PING".getBytes(StandardCharsets.US_ASCII), Duration.ofSeconds(1));
+        CompletableFuture<ConnPool> self = new CompletableFuture<>();
+        HealthCheck late = new HealthCheck() {
+            @Override
+            public void check(Socket socket) throws IOException {
+                throw new AssertionError("the pool calls the deadline form");
+            }
+
+            @Override
+            public void check(Socket socket, long deadlineNanos) throws IOException {
+                ConnPool p = self.join();
+                Worker closer = Worker.start("closer", p::close);
+                Await.until(p::isClosed, Duration.ofSeconds(5), "pool closed");
+                Await.until(() -> System.nanoTime() - deadlineNanos > 0, Duration.ofSeconds(5), "deadline passed");
+                closer.join(Duration.ofSeconds(5));
+                builtIn.check(socket, deadlineNanos);
+            }
+        };
+        ConnPool pool = ConnPool.create("late-skip", ConnPoolConfig.builder().minSize(1).maxSize(1)
+                .healthCheck(late).build(), tcp());
+        self.complete(pool);
+        assertThatThrownBy(() -> pool.get(Duration.ofMillis(50))).isInstanceOf(PoolClosedException.class);
+        assertThat(pool.stats().timeouts()).isZero();
+        server.awaitOpen(0, Duration.ofSeconds(5));
+    }
+
+    @Test
+    void closeEndsTheWaitOfACallerWhoseCheckFoundTooLittleTime() throws Exception {
+        // a user's check may skip with much time left ("I need 30 s"): the caller waits out its
+        // deadline, unless the pool closes, which ends the wait with PoolClosedException
+        CountDownLatch skipped = new CountDownLatch(1);
+        HealthCheck needsThirtySeconds = new HealthCheck() {
+            @Override
+            public void check(Socket socket) {
+            }
+
+            @Override
+            public void check(Socket socket, long deadlineNanos) throws IOException {
+                if (deadlineNanos - System.nanoTime() < TimeUnit.SECONDS.toNanos(30)) {
+                    skipped.countDown();
+                    throw new HealthCheckSkippedException("needs 30 s");
+                }
+            }
+        };
+        ConnPool pool = ConnPool.create("skip-wait", ConnPoolConfig.builder().minSize(1).maxSize(1)
+                .healthCheck(needsThirtySeconds).build(), tcp());
+        CompletableFuture<Long> endedAt = new CompletableFuture<>();
+        Worker caller = Worker.start("caller", () -> {
+            try {
+                assertThatThrownBy(() -> pool.get(Duration.ofSeconds(20))).isInstanceOf(PoolClosedException.class);
+            } finally {
+                endedAt.complete(System.nanoTime());
+            }
+        });
+        assertThat(skipped.await(5, TimeUnit.SECONDS)).as("the check skipped").isTrue();
+        long closedAt = System.nanoTime();
+        pool.close();
+        caller.join(Duration.ofSeconds(10)); // its deadline is 20 s away: only the close can end it
+        assertThat(Duration.ofNanos(endedAt.join() - closedAt)).isLessThan(Duration.ofSeconds(5));
+        assertThat(pool.stats().timeouts()).isZero();
         server.awaitOpen(0, Duration.ofSeconds(5));
     }
 

@@ -15,8 +15,8 @@ import java.util.concurrent.locks.LockSupport;
  * waiter or the bag (or is closed at once if the pool closed, shrank or was soft-evicted meanwhile),
  * a failure goes to the waiter and the {@link Backoff}. It also keeps what the latest attempts say
  * about the backend ({@link #lastFailureLocked()}), for the timeout's message and the health
- * indicator. {@link Capacity} decides which connects start; this class never starts one but the
- * refill after a recovery.
+ * indicator. {@link Capacity} decides which connects start; this class asks it to after each result
+ * (the refill after a recovery, connects for the waiters still queued).
  */
 final class Intake {
 
