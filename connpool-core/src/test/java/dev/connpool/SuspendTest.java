@@ -163,6 +163,9 @@ class SuspendTest extends EchoBackendTest {
             assertThat(waiter.isDone()).isFalse();
             pool.resume();
             waiter.connection(BOUND).close();
+            // the server counts on its accept thread, which may not have run yet: wait for it, then
+            // check that the connect made while suspended was the only one
+            server.awaitAccepted(1, BOUND);
             assertThat(server.accepted()).isEqualTo(1);
         }
     }

@@ -51,8 +51,15 @@ final class PollWait implements AutoCloseable {
     /** The longest park. */
     static final long MAX_PARK_NANOS = 1_000_000L;
 
+    /** Where a wait gets its selector: {@link Selector#open()}, or a failing one in a test. */
+    @FunctionalInterface
+    interface SelectorSource {
+        Selector open() throws IOException;
+    }
+
     private final long deadline;
     private final String onTimeout;
+    private final SelectorSource selectors;
     private long spinUntil;
     private boolean spinning;
     private long nextPark;
@@ -68,8 +75,17 @@ final class PollWait implements AutoCloseable {
      * @param onTimeout the message of the {@link SocketTimeoutException} it throws then
      */
     PollWait(long deadline, String onTimeout) {
+        this(deadline, onTimeout, Selector::open);
+    }
+
+    /**
+     * Creates a wait that takes its selector from {@code selectors}: the fallback for when none can
+     * be had (descriptors exhausted) is tested with a source that fails.
+     */
+    PollWait(long deadline, String onTimeout, SelectorSource selectors) {
         this.deadline = deadline;
         this.onTimeout = onTimeout;
+        this.selectors = selectors;
         progressed();
     }
 
@@ -148,7 +164,7 @@ final class PollWait implements AutoCloseable {
         }
         if (selector == null) {
             try {
-                selector = Selector.open();
+                selector = selectors.open();
             } catch (IOException e) {
                 noSelector = true; // out of descriptors, say: park instead
                 return false;

@@ -7,7 +7,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.connpool.testkit.Await;
 import dev.connpool.testkit.LineServer;
 import java.io.InputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
 import java.net.StandardSocketOptions;
@@ -203,6 +205,45 @@ class PeekableSocketTest {
         server.awaitOpen(0, WAIT);
         assertThatThrownBy(socket::getInputStream).isInstanceOf(SocketException.class).hasMessageContaining("closed");
         assertThatThrownBy(socket::getOutputStream).isInstanceOf(SocketException.class);
+    }
+
+    @Test
+    void whilePollingReadsTakeWhatArrivesAndTheEndOfTheStreamIsMinusOne() throws Exception {
+        socket.pollUntil(new PollWait(System.nanoTime() + WAIT.toNanos(), "late"));
+        try {
+            InputStream in = socket.getInputStream();
+            serverSide().send("ab".getBytes(US_ASCII));
+            byte[] b = new byte[8];
+            int n = in.read(b, 0, 8);
+            if (n == 1) {
+                n += in.read(b, 1, 7);
+            }
+            assertThat(new String(b, 0, n, US_ASCII)).isEqualTo("ab");
+            serverSide().fin();
+            assertThat(in.read(b, 0, 8)).as("the end of the stream, waited for by polling").isEqualTo(-1);
+            assertThat(in.read()).isEqualTo(-1);
+        } finally {
+            socket.endPolling();
+        }
+        assertThat(channel.isBlocking()).isTrue();
+    }
+
+    /**
+     * Urgent data goes out on the channel's socket: a peer that reads it inline gets the byte in
+     * its stream (one that does not, drops it).
+     */
+    @Test
+    void urgentDataReachesAPeerThatReadsItInline() throws Exception {
+        try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                SocketChannel ch = SocketChannel.open(new InetSocketAddress(InetAddress.getLoopbackAddress(),
+                        listener.getLocalPort()));
+                Socket peer = listener.accept()) {
+            peer.setOOBInline(true);
+            peer.setSoTimeout((int) WAIT.toMillis());
+            PeekableSocket urgent = new PeekableSocket(ch);
+            urgent.sendUrgentData('!');
+            assertThat(peer.getInputStream().read()).isEqualTo('!');
+        }
     }
 
     private int peek() {

@@ -15,6 +15,7 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -130,6 +131,49 @@ class PollWaitTest {
             assertThat(wait.interrupted()).isFalse();
             assertThat(Thread.currentThread().isInterrupted()).isFalse();
         }
+    }
+
+    /**
+     * Without a selector (the process is out of descriptors, say) a wait parks instead: it still
+     * ends at its deadline and not before, still ends when bytes arrive, asks for a selector once
+     * only, and remembers an interrupt as a select would.
+     */
+    @Test
+    void withoutASelectorTheWaitParksAndStillKeepsItsPromises() throws Exception {
+        AtomicInteger asked = new AtomicInteger();
+        PollWait.SelectorSource none = () -> {
+            asked.incrementAndGet();
+            throw new IOException("Too many open files");
+        };
+        long start = System.nanoTime();
+        try (PollWait wait = new PollWait(nanosFromNow(Duration.ofMillis(200)), "late", none)) {
+            assertThatThrownBy(() -> readWithin(wait)).isInstanceOf(SocketTimeoutException.class).hasMessage("late");
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(200),
+                    Duration.ofSeconds(3));
+            assertThat(asked).as("a source that failed is not asked again").hasValue(1);
+        }
+
+        try (PollWait wait = new PollWait(nanosFromNow(Duration.ofSeconds(20)), "late", none)) {
+            Worker replying = Worker.start("replying", () -> {
+                Thread.sleep(100); // the reader is parking by then: past the spin
+                peer.getOutputStream().write(new byte[] {1, 2});
+            });
+            long waited = System.nanoTime();
+            assertThat(readWithin(wait)).isPositive();
+            // parks are at most a millisecond each: the bytes are noticed long before the deadline
+            assertThat(Duration.ofNanos(System.nanoTime() - waited)).isLessThan(Duration.ofSeconds(5));
+            replying.join(Duration.ofSeconds(5));
+        }
+
+        try (PollWait wait = new PollWait(nanosFromNow(Duration.ofMillis(100)), "late", none)) {
+            Thread.currentThread().interrupt();
+            assertThatThrownBy(() -> readWithin(wait)).isInstanceOf(SocketTimeoutException.class);
+            assertThat(wait.interrupted()).isTrue();
+            assertThat(Thread.currentThread().isInterrupted()).as("cleared, so that parks do not spin").isFalse();
+        } finally {
+            Thread.interrupted();
+        }
+        channel.configureBlocking(true); // never registered anywhere
     }
 
     @Test

@@ -16,6 +16,7 @@ import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -75,6 +76,19 @@ class RequestResponseExchangeTest {
         check.check(socket);
         assertThat(Thread.interrupted()).as("no interrupt made up by the check").isFalse();
         assertThat(check).hasToString("requestResponse(6 bytes -> \"+PONG\", 5000ms)");
+    }
+
+    @Test
+    void aCheckThatFailedMakesUpNoInterruptEither() throws Exception {
+        connectTo(line -> "-ERR\r\n");
+        // the exchange ran and failed
+        assertThatThrownBy(() -> check("+PONG", WAIT).check(socket)).isInstanceOf(IOException.class)
+                .hasMessageStartingWith("unexpected reply");
+        assertThat(Thread.interrupted()).as("no interrupt made up by a failed exchange").isFalse();
+        // the leading liveness check failed: no exchange at all
+        socket.close();
+        assertThatThrownBy(() -> check("+PONG", WAIT).check(socket)).isInstanceOf(IOException.class);
+        assertThat(Thread.interrupted()).as("no interrupt made up by a failed liveness check").isFalse();
     }
 
     @Nested
@@ -222,6 +236,27 @@ class RequestResponseExchangeTest {
             conn.fin();
             checking.join(WAIT);
         }
+    }
+
+    /**
+     * A socket closed under a running check (a pool closing while its evictor checks): the check
+     * fails with the close, not with a timeout or a made-up success, and its failure to put the
+     * channel back in blocking mode (closed) is kept beside it, suppressed, not in its place.
+     */
+    @Test
+    void aSocketClosedUnderTheCheckFailsItAndTheFailedRestoreIsKeptSuppressed() throws Exception {
+        connectTo(line -> null); // never answers
+        Worker closing = Worker.start("closing", () -> {
+            Await.until(() -> lines.size() == 1, WAIT, "the PING");
+            socket.close();
+        });
+        Throwable failure = org.assertj.core.api.Assertions.catchThrowable(
+                () -> check("+PONG", Duration.ofMillis(500)).check(socket));
+        closing.join(WAIT);
+        assertThat(failure).as("the close ended the exchange").isInstanceOf(ClosedChannelException.class);
+        assertThat(failure.getSuppressed()).as("putting the channel back failed too, and says so")
+                .singleElement().isInstanceOf(ClosedChannelException.class);
+        assertThat(Thread.currentThread().isInterrupted()).isFalse();
     }
 
     /** A socket without a channel (not made by TcpConnector): blocking streams, SO_TIMEOUT per read. */

@@ -11,10 +11,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+import java.util.function.IntPredicate;
 
 /**
  * An in-process TCP proxy between a pool and a loopback backend that misbehaves on command: the
@@ -27,6 +30,9 @@ import java.util.concurrent.locks.LockSupport;
  * <tr><td>{@link #halfCloseAll()}</td><td>a FIN on every open connection (the proxy keeps reading,
  *     so the connection counts as open until the pool closes its end)</td></tr>
  * <tr><td>{@link #sendToAll(byte[])}</td><td>bytes nobody asked for</td></tr>
+ * <tr><td>{@link #reset(IntPredicate)}, {@link #halfClose(IntPredicate)},
+ *     {@link #sendTo(IntPredicate, byte[])}</td><td>the same, on the connections chosen by their
+ *     client's port only (see {@link #clientPorts()})</td></tr>
  * <tr><td>{@link #blackhole(boolean)}</td><td>connects still succeed (the kernel accepts them), but
  *     nothing is ever answered: bytes in either direction are read and dropped</td></tr>
  * <tr><td>{@link #latency(Duration)}</td><td>every chunk forwarded, either way, is held back at
@@ -45,6 +51,8 @@ import java.util.concurrent.locks.LockSupport;
  * only. {@link #close()} closes everything and joins every thread it started.
  */
 public final class FaultProxy extends CountingEndpoint {
+
+    private static final IntPredicate ALL = port -> true;
 
     private final InetSocketAddress upstream;
     private final Set<Link> links = ConcurrentHashMap.newKeySet();
@@ -92,9 +100,17 @@ public final class FaultProxy extends CountingEndpoint {
 
     /** Resets every open connection (SO_LINGER 0 then close: an RST to the client). */
     public void resetAll() {
-        for (Link l : links) {
-            l.drop(true);
-        }
+        reset(ALL);
+    }
+
+    /**
+     * Resets the open connections whose client uses one of the given ports.
+     *
+     * @param clientPort which connections, by the client side's (local) port
+     * @return the client ports of the connections reset
+     */
+    public Set<Integer> reset(IntPredicate clientPort) {
+        return each(clientPort, l -> l.drop(true));
     }
 
     /**
@@ -102,16 +118,51 @@ public final class FaultProxy extends CountingEndpoint {
      * proxy keeps reading until the client closes its end.
      */
     public void halfCloseAll() {
-        for (Link l : links) {
-            l.halfClose();
-        }
+        halfClose(ALL);
+    }
+
+    /**
+     * Half-closes the open connections whose client uses one of the given ports.
+     *
+     * @param clientPort which connections, by the client side's (local) port
+     * @return the client ports of the connections half-closed
+     */
+    public Set<Integer> halfClose(IntPredicate clientPort) {
+        return each(clientPort, Link::halfClose);
     }
 
     /** Sends the given bytes, unasked, to every open connection's client. */
     public void sendToAll(byte[] bytes) {
+        sendTo(ALL, bytes);
+    }
+
+    /**
+     * Sends the given bytes, unasked, to the open connections whose client uses one of the given ports.
+     *
+     * @param clientPort which connections, by the client side's (local) port
+     * @return the client ports of the connections sent to
+     */
+    public Set<Integer> sendTo(IntPredicate clientPort, byte[] bytes) {
+        return each(clientPort, l -> l.sendToClient(bytes, 0, bytes.length));
+    }
+
+    /**
+     * The client-side ports of the connections open now: a fault aimed at them spares connections
+     * made later (a pool that replaces what a fault killed while the test still waits on it).
+     */
+    public Set<Integer> clientPorts() {
+        return each(ALL, l -> { });
+    }
+
+    private Set<Integer> each(IntPredicate clientPort, Consumer<Link> fault) {
+        Set<Integer> hit = new TreeSet<>();
         for (Link l : links) {
-            l.sendToClient(bytes, 0, bytes.length);
+            if (clientPort.test(l.clientPort)) {
+                fault.accept(l);
+                hit.add(l.clientPort);
+            }
         }
+        return hit;
     }
 
     /** While on, connects succeed but nothing is forwarded in either direction (read and dropped). */
@@ -260,12 +311,14 @@ public final class FaultProxy extends CountingEndpoint {
     private final class Link {
 
         private final Socket client;
+        private final int clientPort; // the client side's local port: how a fault picks its connections
         private final Object clientWrite = new Object();
         private final AtomicInteger done = new AtomicInteger();
         private volatile Socket server;
 
         Link(Socket client) {
             this.client = client;
+            this.clientPort = client.getPort();
         }
 
         /** Connects to the backend, starts the other direction, then pumps client to backend. */
@@ -373,8 +426,8 @@ public final class FaultProxy extends CountingEndpoint {
             if (done.compareAndSet(0, 1)) {
                 closeQuietly(client);
                 closeQuietly(server);
+                countClosed(); // before the removal: a connection gone from clientPorts() is counted closed
                 links.remove(this);
-                countClosed();
             }
         }
     }

@@ -207,6 +207,43 @@ class ConnPoolHealthIndicatorTests {
         Await.until(() -> pool.stats().pingFailed() > 0, WAIT, "a failed check");
     }
 
+    /**
+     * {@link ConnPoolHealthIndicator#isKnownDown(ConnPool)} (what a load balancer over pools asks,
+     * with no I/O): only a pool whose last connect failed and that retries on its own, with a
+     * min-size and an evictor, is known to be down; any other pool with a failed connect needs a
+     * probe to tell.
+     */
+    @Test
+    void knownDownOnlyWhenTheLastConnectFailedAndThePoolRefillsItself() throws Exception {
+        int port = Ports.closed();
+        ConnPool refills = pool(port, ConnPoolConfig.builder().minSize(1).maxSize(2).failFast(false)
+                .evictInterval(Duration.ofMillis(100)));
+        Await.until(() -> refills.lastConnectFailure().isPresent(), WAIT, "a failed connect");
+        assertThat(ConnPoolHealthIndicator.isKnownDown(refills)).isTrue();
+        Health down = indicator(refills, Duration.ofSeconds(10)).health();
+        assertThat(down.getStatus()).isEqualTo(Status.DOWN);
+        assertThat(down.getDetails()).as("known without a probe").doesNotContainKey("probe")
+                .containsKey("lastConnectError");
+
+        for (ConnPoolConfig.Builder config : List.of(
+                ConnPoolConfig.builder().minSize(0).maxSize(2).evictInterval(Duration.ofMillis(100)),
+                ConnPoolConfig.builder().minSize(1).maxSize(2).failFast(false).evictInterval(Duration.ZERO),
+                ConnPoolConfig.builder().minSize(1).maxSize(2).failFast(false).evictInterval(Duration.ofSeconds(-1)))) {
+            ConnPool pool = pool(port, config);
+            assertThatThrownBy(() -> pool.get(Duration.ofSeconds(2))).isInstanceOf(IOException.class);
+            assertThat(pool.lastConnectFailure()).as("%s", pool.config()).isPresent();
+            assertThat(ConnPoolHealthIndicator.isKnownDown(pool)).as("%s", pool.config()).isFalse();
+            Health probed = indicator(pool, Duration.ofSeconds(10)).health();
+            assertThat(probed.getStatus()).isEqualTo(Status.DOWN);
+            assertThat(probed.getDetails()).as("a probe told").containsKey("probe");
+        }
+
+        TestServer server = closing(TestServer.echo());
+        ConnPool up = pool(server.port(), ConnPoolConfig.builder().minSize(1).maxSize(2)
+                .evictInterval(Duration.ofMillis(100)));
+        assertThat(ConnPoolHealthIndicator.isKnownDown(up)).isFalse();
+    }
+
     @Test
     void aClosedPoolIsOutOfService() throws Exception {
         TestServer server = closing(TestServer.echo());
