@@ -10,6 +10,7 @@ import dev.connpool.testkit.Certificates;
 import dev.connpool.testkit.Echo;
 import dev.connpool.testkit.Interrupts;
 import dev.connpool.testkit.NoPoolThreads;
+import dev.connpool.testkit.Stress;
 import dev.connpool.testkit.SwitchableFactory;
 import dev.connpool.testkit.TestServer;
 import dev.connpool.testkit.VirtualThreads;
@@ -68,6 +69,7 @@ class ConnectBackoffTest {
      * probe per delay.
      */
     @Test
+    @Stress
     void sixteenCallersAgainstARefusingBackendDialInTheTensAndAreServedSoonAfterItReturns() throws Exception {
         ConnPoolConfig config = ConnPoolConfig.builder().maxSize(8).failFast(false).build();
         LongAdder gets = new LongAdder();
@@ -196,6 +198,7 @@ class ConnectBackoffTest {
     }
 
     @Test
+    @Stress
     void connectsAreSpacedByTheDelayDoublingUpToTheMax() throws Exception {
         try (ConnPool pool = ConnPool.create("spaced", ConnPoolConfig.builder().maxSize(1)
                 .maxConnectBackoff(Duration.ofMillis(400)).build(), factory)) {
@@ -321,6 +324,7 @@ class ConnectBackoffTest {
     }
 
     @Test
+    @Stress
     void aTlsBackendFailingItsHandshakesIsBackedOffToo() throws Exception {
         Certificates server = Certificates.selfSigned("127.0.0.1");
         Certificates stranger = Certificates.selfSigned("127.0.0.1");
@@ -364,6 +368,7 @@ class ConnectBackoffTest {
     }
 
     @Test
+    @Stress
     void closeRacingCallersRefusedWhileBackingOffThrowsNothingElse() throws Exception {
         CloseRace.run("race", name -> ConnPool.create(name, ConnPoolConfig.builder().minSize(1).maxSize(4)
                 .evictInterval(Duration.ofMillis(1)).failFast(false).build(), factory), Duration.ofMillis(50),

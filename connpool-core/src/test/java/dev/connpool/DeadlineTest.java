@@ -8,6 +8,7 @@ import dev.connpool.testkit.Echo;
 import dev.connpool.testkit.HangingServer;
 import dev.connpool.testkit.NoPoolThreads;
 import dev.connpool.testkit.Ports;
+import dev.connpool.testkit.Stress;
 import dev.connpool.testkit.TestServer;
 import dev.connpool.testkit.Worker;
 import java.io.InterruptedIOException;
@@ -147,6 +148,7 @@ class DeadlineTest {
     }
 
     @Test
+    @Stress
     void aThreadInterruptedWhileItsConnectHangsLeavesAtOnceAndTheRoomIsNotLost() throws Exception {
         // the connect would end on its own after 4 s: an interrupt answered in under 2 s was not waited out
         Duration connectTimeout = Duration.ofSeconds(4);

@@ -2,6 +2,7 @@ package dev.connpool;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.connpool.internal.EngineHooks;
 import dev.connpool.testkit.Echo;
 import dev.connpool.testkit.EchoBackendTest;
 import java.io.IOException;
@@ -85,13 +86,13 @@ class GetTest extends EchoBackendTest {
         HealthCheck counting = socket -> healthChecks.incrementAndGet();
         // lifetime first: an expired connection is closed without a health check
         try (ConnPool pool = ConnPool.create("lifetime-first", ConnPoolConfig.builder().maxSize(2)
-                .maxLifetime(Duration.ofMillis(150)).evictInterval(Duration.ZERO).healthCheck(counting).build(),
+                .maxLifetime(Duration.ofMinutes(10)).evictInterval(Duration.ZERO).healthCheck(counting).build(),
                 tcp())) {
             Socket old;
             try (PooledConnection c = pool.get()) {
                 old = c.socket();
             }
-            pause(Duration.ofMillis(200));
+            EngineHooks.advanceClock(Duration.ofMinutes(11));
             try (PooledConnection c = pool.get()) {
                 assertThat(c.socket()).isNotSameAs(old);
             }
@@ -100,13 +101,13 @@ class GetTest extends EchoBackendTest {
         }
         // idle before health: an idle-expired connection above minSize is closed without a check
         try (ConnPool pool = ConnPool.create("idle-second", ConnPoolConfig.builder().maxSize(2)
-                .idleTimeout(Duration.ofMillis(100)).evictInterval(Duration.ZERO).healthCheck(counting).build(),
+                .idleTimeout(Duration.ofMinutes(1)).evictInterval(Duration.ZERO).healthCheck(counting).build(),
                 tcp())) {
             Socket old;
             try (PooledConnection c = pool.get()) {
                 old = c.socket();
             }
-            pause(Duration.ofMillis(150));
+            EngineHooks.advanceClock(Duration.ofSeconds(61));
             try (PooledConnection c = pool.get()) {
                 assertThat(c.socket()).isNotSameAs(old);
             }

@@ -2,6 +2,7 @@ package dev.connpool;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.connpool.internal.EngineHooks;
 import dev.connpool.testkit.Await;
 import dev.connpool.testkit.Echo;
 import dev.connpool.testkit.EchoBackendTest;
@@ -96,28 +97,30 @@ class HealthCheckAfterIdleTest extends EchoBackendTest {
 
     @Test
     void aConnectionIdleLongerThanTheWindowIsChecked() throws Exception {
-        Duration window = Duration.ofMillis(50);
+        Duration window = Duration.ofSeconds(10);
         CountingCheck check = new CountingCheck();
         try (ConnPool pool = pool("after-idle-long", window, Duration.ZERO, check)) {
             getUseAndReturn(pool);
             for (int round = 0; round < 3; round++) {
-                GetTest.pause(window.plusMillis(20)); // idle longer than the window: a lower bound
+                // idle just under the window (on the engine's clock): skipped
+                EngineHooks.advanceClock(window.minusSeconds(1));
                 int checksBefore = check.total();
                 long skippedBefore = pool.stats().healthChecksSkipped();
                 getUseAndReturn(pool);
+                assertThat(check.total() - checksBefore).as("idle within the window: not checked").isZero();
+                assertThat(pool.stats().healthChecksSkipped()).isEqualTo(skippedBefore + 1);
+                // returned just now, then idle past the window: checked
+                EngineHooks.advanceClock(window.plusSeconds(1));
+                checksBefore = check.total();
+                skippedBefore = pool.stats().healthChecksSkipped();
+                getUseAndReturn(pool);
                 assertThat(check.total() - checksBefore).as("idle past the window: checked").isEqualTo(1);
                 assertThat(pool.stats().healthChecksSkipped()).isEqualTo(skippedBefore);
-                // and just returned: within the window again (unless this machine stalls for 50 ms; retried)
-                long skippedNow = pool.stats().healthChecksSkipped();
-                Await.until(() -> {
-                    try {
-                        getUseAndReturn(pool);
-                    } catch (Exception e) {
-                        throw new AssertionError(e);
-                    }
-                    return pool.stats().healthChecksSkipped() > skippedNow;
-                }, BOUND, () -> "no get right after a return skipped the check: " + pool.stats());
+                // and just returned: within the window again
+                getUseAndReturn(pool);
+                assertThat(pool.stats().healthChecksSkipped()).isEqualTo(skippedBefore + 1);
             }
+            assertThat(pool.stats().created()).isEqualTo(1);
         }
     }
 

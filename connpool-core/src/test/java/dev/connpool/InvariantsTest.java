@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.connpool.testkit.Await;
 import dev.connpool.testkit.CountingServer;
 import dev.connpool.testkit.NoPoolThreads;
+import dev.connpool.testkit.Stress;
 import dev.connpool.testkit.TestServer;
 import dev.connpool.testkit.Worker;
 import java.io.IOException;
@@ -28,7 +29,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** DESIGN §5: one test per invariant, each able to fail if the invariant broke. */
+/**
+ * DESIGN §5: one test per invariant, each able to fail if the invariant broke. Load from many threads
+ * for seconds each: a stress suite, left out of the mutation run.
+ */
+@Stress
 @Timeout(60)
 @ExtendWith(NoPoolThreads.class)
 class InvariantsTest {

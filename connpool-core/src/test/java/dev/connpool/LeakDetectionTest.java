@@ -10,6 +10,7 @@ import dev.connpool.testkit.Interrupts;
 import dev.connpool.testkit.Gc;
 import dev.connpool.testkit.NoPoolThreads;
 import dev.connpool.testkit.PoolLog;
+import dev.connpool.testkit.Stress;
 import dev.connpool.testkit.VirtualThreads;
 import java.io.InterruptedIOException;
 import java.lang.ref.WeakReference;
@@ -242,6 +243,7 @@ class LeakDetectionTest extends EchoBackendTest {
     }
 
     @Test
+    @Stress
     void closeRacingTheScanOverManyLeaksThrowsNothing() throws Exception {
         for (int round = 0; round < 20; round++) {
             ConnPool pool = ConnPool.create("race-" + round, ConnPoolConfig.builder().maxSize(4)

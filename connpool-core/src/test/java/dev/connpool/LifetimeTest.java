@@ -2,8 +2,9 @@ package dev.connpool;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.connpool.testkit.Await;
+import dev.connpool.internal.EngineHooks;
 import dev.connpool.testkit.NoPoolThreads;
+import dev.connpool.testkit.Stress;
 import dev.connpool.testkit.TestServer;
 import java.io.IOException;
 import java.net.Socket;
@@ -18,7 +19,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** DESIGN §4 max lifetime + jitter: a ceiling never exceeded, enforced on get, return and by the evictor. */
+/**
+ * DESIGN §4 max lifetime + jitter: a ceiling never exceeded, enforced on get, return and by the evictor.
+ * Most tests move the engine's clock ({@link EngineHooks#advanceClock}) instead of waiting; one runs on
+ * real time, where the coarse clock lags as it does in production.
+ */
 @Timeout(30)
 @ExtendWith(NoPoolThreads.class)
 class LifetimeTest {
@@ -40,7 +45,7 @@ class LifetimeTest {
     private ConnectionFactory recording() {
         ConnectionFactory tcp = ConnectionFactory.tcp(server.host(), server.port(), Duration.ofSeconds(5));
         return () -> {
-            long t = System.nanoTime();
+            long t = EngineHooks.clockNanos();
             Socket s = tcp.create();
             openedAt.put(s, t);
             return s;
@@ -49,36 +54,77 @@ class LifetimeTest {
 
     @Test
     void connectionsMadeTogetherExpireSpreadOverTheLastTenthOfTheirLifetime() throws Exception {
-        Duration max = Duration.ofMillis(1000);
+        Duration max = Duration.ofSeconds(5);
+        long step = max.toNanos() / 100;
+        long slack = Duration.ofMillis(100).toNanos(); // a connect's start before the factory's reading
         int n = 40;
-        Map<Socket, Long> closedAfter = new ConcurrentHashMap<>();
+        Map<Socket, Long> ageAtClose = new ConcurrentHashMap<>();
         try (ConnPool pool = ConnPool.create("jitter", ConnPoolConfig.builder().minSize(n).maxSize(n)
-                .maxLifetime(max).evictInterval(Duration.ofMillis(10)).healthCheck(HealthCheck.none()).build(),
+                .maxLifetime(max).evictInterval(Duration.ZERO).healthCheck(HealthCheck.none()).build(),
                 recording())) {
             List<Socket> first = new ArrayList<>(openedAt.keySet());
             assertThat(first).hasSize(n);
-            Await.until(() -> {
+            long oldest = first.stream().mapToLong(openedAt::get).min().orElseThrow();
+            // the oldest at 0.85 × max, then on in steps of a hundredth, an evictor run after each
+            EngineHooks.advanceClock(Duration.ofNanos(Math.max(0,
+                    oldest + max.toNanos() * 85 / 100 - EngineHooks.clockNanos())));
+            for (int i = 0; i < 300 && ageAtClose.size() < n; i++) {
+                EngineHooks.advanceClock(Duration.ofNanos(step));
+                EngineHooks.evict(pool);
+                long now = EngineHooks.clockNanos();
                 for (Socket s : first) {
                     if (s.isClosed()) {
-                        closedAfter.computeIfAbsent(s, k -> System.nanoTime() - openedAt.get(k));
+                        ageAtClose.computeIfAbsent(s, k -> now - openedAt.get(k));
                     }
                 }
-                return closedAfter.size() == n;
-            }, Duration.ofSeconds(5), () -> closedAfter.size() + " of " + n + " expired");
-            long min = closedAfter.values().stream().mapToLong(Long::longValue).min().orElseThrow();
-            long maxSeen = closedAfter.values().stream().mapToLong(Long::longValue).max().orElseThrow();
-            // none before 0.9 × max, none long after the ceiling (the evictor runs every 10 ms)
-            assertThat(Duration.ofNanos(min)).isGreaterThanOrEqualTo(Duration.ofMillis(900));
-            assertThat(Duration.ofNanos(maxSeen)).isLessThan(max.plusSeconds(1));
-            // spread: 40 uniform draws over 100 ms cover far more than 30 ms
-            assertThat(Duration.ofNanos(maxSeen - min)).isGreaterThan(Duration.ofMillis(30));
-            // a socket is closed before its close is counted: wait for the count
-            Await.until(() -> pool.stats().lifetimeClosed() >= n, Duration.ofSeconds(5),
-                    () -> "lifetime closes counted: " + pool.stats());
+            }
+            assertThat(ageAtClose).as("every one of the first %d expired", n).hasSize(n);
+            long min = ageAtClose.values().stream().mapToLong(Long::longValue).min().orElseThrow();
+            long maxSeen = ageAtClose.values().stream().mapToLong(Long::longValue).max().orElseThrow();
+            // none before 0.9 × max (the precise clock's last stretch included), none after the ceiling
+            // by more than the step the test moves the clock in
+            assertThat(Duration.ofNanos(min)).isGreaterThanOrEqualTo(Duration.ofNanos(max.toNanos() * 9 / 10 - slack));
+            assertThat(Duration.ofNanos(maxSeen)).isLessThanOrEqualTo(max.plusNanos(2 * step));
+            // spread: 40 uniform draws over a tenth of the lifetime cover far more than 3 hundredths
+            assertThat(Duration.ofNanos(maxSeen - min)).isGreaterThan(Duration.ofNanos(3 * step));
+            assertThat(pool.stats().lifetimeClosed()).isEqualTo(n);
         }
     }
 
     @Test
+    void onTheEnginesClockNoConnectionIsLentPastItsLifetimeNorClosedBeforeNineTenthsOfIt() throws Exception {
+        Duration max = Duration.ofSeconds(10);
+        long step = max.toNanos() / 200;
+        long slack = Duration.ofMillis(100).toNanos();
+        try (ConnPool pool = ConnPool.create("ceiling-clock", ConnPoolConfig.builder().maxSize(2).maxLifetime(max)
+                .evictInterval(Duration.ZERO).healthCheck(HealthCheck.none()).build(), recording())) {
+            long worst = 0;
+            int expiries = 0;
+            Socket previous = null;
+            for (int i = 0; i < 1000; i++) {
+                long before = EngineHooks.clockNanos();
+                try (PooledConnection c = pool.get()) {
+                    worst = Math.max(worst, before - openedAt.get(c.socket()));
+                    if (previous != null && c.socket() != previous) {
+                        // its lifetime ended since the last get: closed, and not before 0.9 × max
+                        assertThat(previous.isClosed()).isTrue();
+                        long age = EngineHooks.clockNanos() - openedAt.get(previous);
+                        assertThat(Duration.ofNanos(age)).isGreaterThanOrEqualTo(
+                                Duration.ofNanos(max.toNanos() * 9 / 10 - slack));
+                        expiries++;
+                    }
+                    previous = c.socket();
+                }
+                EngineHooks.advanceClock(Duration.ofNanos(step));
+            }
+            assertThat(Duration.ofNanos(worst)).isLessThanOrEqualTo(max);
+            assertThat(expiries).isGreaterThanOrEqualTo(4); // 50 s of clock, lifetimes of 9 to 10 s
+            assertThat(pool.stats().lifetimeClosed()).isEqualTo(expiries);
+        }
+    }
+
+    @Test
+    @Stress
     void noConnectionIsEverLentPastItsLifetime() throws Exception {
         // the lifetime checks read the precise clock for the last tenth of a lifetime, so this holds
         // even on a machine loaded enough to delay the coarse clock by tens of milliseconds
@@ -91,7 +137,7 @@ class LifetimeTest {
             while (System.nanoTime() < end) {
                 // the check inside get() happens after this reading, so the connection was at least
                 // this old when it passed: a sound lower bound, immune to being descheduled after get()
-                long before = System.nanoTime();
+                long before = EngineHooks.clockNanos(); // the factory's scale (earlier tests may have moved it)
                 try (PooledConnection c = pool.get()) {
                     long age = before - openedAt.get(c.socket());
                     worst = Math.max(worst, age);
@@ -106,11 +152,18 @@ class LifetimeTest {
 
     @Test
     void aConnectionReturnedAfterItsLifetimeIsClosedNotKept() throws Exception {
+        Duration max = Duration.ofMinutes(10);
         try (ConnPool pool = ConnPool.create("on-return", ConnPoolConfig.builder().maxSize(1)
-                .maxLifetime(Duration.ofMillis(150)).evictInterval(Duration.ZERO).build(), recording())) {
+                .maxLifetime(max).evictInterval(Duration.ZERO).build(), recording())) {
             PooledConnection c = pool.get();
             Socket s = c.socket();
-            GetTest.pause(Duration.ofMillis(200));
+            EngineHooks.advanceClock(Duration.ofMinutes(8)); // under 0.9 × max: kept
+            c.close();
+            assertThat(s.isClosed()).isFalse();
+            assertThat(pool.stats().available()).isEqualTo(1);
+            c = pool.get();
+            assertThat(c.socket()).isSameAs(s);
+            EngineHooks.advanceClock(Duration.ofMinutes(3)); // past max: closed on its return
             c.close();
             assertThat(s.isClosed()).isTrue();
             server.awaitOpen(0, Duration.ofSeconds(5));

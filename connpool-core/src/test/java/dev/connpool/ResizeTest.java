@@ -11,6 +11,7 @@ import dev.connpool.testkit.Await;
 import dev.connpool.testkit.CountingServer;
 import dev.connpool.testkit.Echo;
 import dev.connpool.testkit.EchoBackendTest;
+import dev.connpool.testkit.Stress;
 import dev.connpool.testkit.VirtualThreads;
 import java.io.IOException;
 import java.net.Socket;
@@ -164,6 +165,7 @@ class ResizeTest extends EchoBackendTest {
      * back, the server never sees more than 3 open.
      */
     @Test
+    @Stress
     void neverMoreThanTheCurrentMaxSizeOpenOnceTheExcessCameBack() throws Exception {
         try (CountingServer counting = new CountingServer();
              ConnPool pool = ConnPool.create("resized", ConnPoolConfig.builder().maxSize(4).increment(2)
@@ -208,6 +210,7 @@ class ResizeTest extends EchoBackendTest {
     }
 
     @Test
+    @Stress
     void closeRacingResizesThrowsOnlyPoolClosedException() throws Exception {
         CloseRace.run("race", name -> pool(name, ConnPoolConfig.builder().minSize(1).maxSize(3)
                 .evictInterval(Duration.ofMillis(1))), Duration.ofSeconds(5), pool -> {

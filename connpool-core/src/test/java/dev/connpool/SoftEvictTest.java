@@ -8,6 +8,7 @@ import dev.connpool.testkit.Certificates;
 import dev.connpool.testkit.Echo;
 import dev.connpool.testkit.EchoBackendTest;
 import dev.connpool.testkit.GatedFactory;
+import dev.connpool.testkit.Stress;
 import dev.connpool.testkit.TestServer;
 import dev.connpool.testkit.VirtualThreads;
 import java.io.IOException;
@@ -176,6 +177,7 @@ class SoftEvictTest extends EchoBackendTest {
     }
 
     @Test
+    @Stress
     void aThousandSoftEvictionsUnderLoadKeepEveryInvariant() throws Exception {
         try (ConnPool pool = ConnPool.create("churn", ConnPoolConfig.builder().minSize(1).maxSize(3)
                 .evictInterval(Duration.ofMillis(5)).build(), tcp())) {
@@ -206,6 +208,7 @@ class SoftEvictTest extends EchoBackendTest {
     }
 
     @Test
+    @Stress
     void closeRacingSoftEvictionsThrowsOnlyPoolClosedException() throws Exception {
         CloseRace.run("race", name -> ConnPool.create(name, ConnPoolConfig.builder().minSize(2).maxSize(3)
                 .evictInterval(Duration.ofMillis(1)).build(), tcp()), Duration.ofSeconds(5), ConnPool::softEvictAll);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.connpool.testkit.Await;
 import dev.connpool.testkit.NoPoolThreads;
+import dev.connpool.testkit.Stress;
 import dev.connpool.testkit.TestServer;
 import dev.connpool.testkit.Worker;
 import java.time.Duration;
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class StatsTest {
 
     @Test
+    @Stress
     void everySnapshotSatisfiesTheInequalitiesWhile16ThreadsHammer() throws Exception {
         try (TestServer server = TestServer.echo();
              ConnPool pool = ConnPool.create("hammered", ConnPoolConfig.builder().minSize(2).maxSize(8)

@@ -11,6 +11,7 @@ import dev.connpool.testkit.Echo;
 import dev.connpool.testkit.EchoBackendTest;
 import dev.connpool.testkit.GatedFactory;
 import dev.connpool.testkit.Interrupts;
+import dev.connpool.testkit.Stress;
 import dev.connpool.testkit.VirtualThreads;
 import java.io.InterruptedIOException;
 import java.net.Socket;
@@ -228,6 +229,7 @@ class SuspendTest extends EchoBackendTest {
     }
 
     @Test
+    @Stress
     void aThousandSuspendsAndResumesUnderLoadLoseNothing() throws Exception {
         try (CountingServer counting = new CountingServer();
              ConnPool pool = ConnPool.create("flapping", ConnPoolConfig.builder().maxSize(3).build(),
@@ -258,6 +260,7 @@ class SuspendTest extends EchoBackendTest {
     }
 
     @Test
+    @Stress
     void closeRacingSuspendAndResumeThrowsOnlyPoolClosedException() throws Exception {
         CloseRace.run("race", name -> pool(name, ConnPoolConfig.builder().minSize(1).maxSize(2)
                 .evictInterval(Duration.ofMillis(1))), Duration.ofMillis(20), pool -> {

@@ -7,6 +7,7 @@ import dev.connpool.testkit.Echo;
 import dev.connpool.testkit.EchoBackendTest;
 import dev.connpool.testkit.Gc;
 import dev.connpool.testkit.NoPoolThreads;
+import dev.connpool.testkit.Stress;
 import java.lang.ref.WeakReference;
 import java.lang.reflect.Method;
 import java.net.Socket;
@@ -218,6 +219,7 @@ class ThreadLocalLeakTest extends EchoBackendTest {
     }
 
     @Test
+    @Stress
     void aThousandPoolsUsedAndClosedOnTheSameThreadsLeaveNothingBehind() throws Exception {
         AtomicInteger n = new AtomicInteger();
         ExecutorService four = Executors.newFixedThreadPool(4, r -> new Thread(r, "many-pools-" + n.incrementAndGet()));

@@ -1,5 +1,6 @@
 package dev.connpool.internal;
 
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -14,8 +15,14 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>A reading lags real time by about one tick while the ticker is scheduled normally, more on
  * an overloaded machine. Idle timeouts tolerate that; the lifetime ceiling must not be exceeded,
- * so lifetime checks switch to {@link System#nanoTime()} for the last stretch of a connection's
- * life (see {@code Slot#preciseFrom}), which covers lags up to that stretch.
+ * so lifetime checks switch to the precise clock ({@link #precise()}) for the last stretch of a
+ * connection's life (see {@code Slot#preciseFrom}), which covers lags up to that stretch.
+ *
+ * <p>Both readings are the time connections age by: {@code System.nanoTime()} plus a skew that only
+ * tests move ({@link #advance}), so that idle-timeout, lifetime and evictor tests need not wait real
+ * time. The skew costs the hot path nothing: the ticker adds it, readers of {@link #now()} still pay
+ * one volatile read, and only the precise reading (the last stretch of a lifetime, a connect's start)
+ * adds a second volatile read, a plain load on x86. Deadlines, waits and the connect backoff run on {@code System.nanoTime()} itself.
  */
 public final class CoarseClock {
 
@@ -24,6 +31,12 @@ public final class CoarseClock {
 
     /** The least stretch at the end of a lifetime that is checked with the precise clock. */
     public static final long SLACK_NANOS = 2 * TICK_NANOS;
+
+    /**
+     * What tests moved the clock by; 0 in production. Written only by {@link #advance}, which only
+     * tests call; it only grows, so that the clock stays monotonic for every reader.
+     */
+    private static volatile long skew;
 
     private static volatile long now = System.nanoTime();
 
@@ -37,16 +50,50 @@ public final class CoarseClock {
     /**
      * The time, in {@link System#nanoTime()} units, as of the last tick.
      *
-     * @return a reading at most about one tick behind {@code System.nanoTime()}
+     * @return a reading at most about one tick behind {@link #precise()}
      */
     public static long now() {
         return now;
     }
 
+    /**
+     * The precise time connections age by, on the scale of {@link #now()}: what lifetimes are
+     * measured from and, near their end, checked against.
+     *
+     * @return {@code System.nanoTime()} plus the skew tests added
+     */
+    static long precise() {
+        return System.nanoTime() + skew;
+    }
+
+    /**
+     * Moves the clock forward, for tests: every connection ages by {@code nanos} at once. Returns once
+     * {@link #now()} shows it (the ticker, when it runs, may overwrite the first write with a reading
+     * taken just before; its next tick, a few milliseconds later, shows the new skew).
+     *
+     * @param nanos how far, at least 0
+     * @throws IllegalStateException if the ticker does not show it within ten seconds
+     */
+    static synchronized void advance(long nanos) {
+        if (nanos < 0) {
+            throw new IllegalArgumentException("the clock only moves forward: " + nanos);
+        }
+        skew += nanos;
+        long target = precise();
+        now = target;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (now - target < 0) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new IllegalStateException("the coarse clock did not advance within 10 s");
+            }
+            LockSupport.parkNanos(TICK_NANOS / 4);
+        }
+    }
+
     /** Registers a user of the clock, starting the ticker for the first one. */
     public static synchronized void retain() {
         if (holders++ == 0) {
-            now = System.nanoTime();
+            now = precise();
             ticker = new Ticker();
             ticker.start();
         }
@@ -96,7 +143,7 @@ public final class CoarseClock {
         @Override
         public void run() {
             while (running) {
-                now = System.nanoTime();
+                now = precise();
                 LockSupport.parkNanos(this, TICK_NANOS);
             }
         }

@@ -77,6 +77,7 @@ final class Intake {
         Socket socket = null;
         Throwable failure = null;
         long t0 = System.nanoTime();
+        long bornAt = CoarseClock.precise(); // the scale lifetimes are measured on
         try {
             socket = factory.create();
             if (socket == null) {
@@ -116,7 +117,7 @@ final class Intake {
                     closeIt = true;
                 } else {
                     // lifetimes count from before the connect: the ceiling holds whatever the connect took
-                    Slot s = new Slot(socket, t0, drawLifetime(), Slot.state(1, Slot.BORROWED));
+                    Slot s = new Slot(socket, bornAt, drawLifetime(), Slot.state(1, Slot.BORROWED));
                     capacity.registerLocked(s);
                     if (task.generation != capacity.generation || capacity.liveLocked() > capacity.maxSize) {
                         // started before a soft eviction, or the pool shrank meanwhile: it goes at once

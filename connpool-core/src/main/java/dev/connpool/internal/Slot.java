@@ -50,13 +50,14 @@ final class Slot {
     final Socket socket;
     /** What a thread's hint holds: made once, so remembering a slot allocates nothing. */
     final WeakReference<Slot> self = new WeakReference<>(this);
+    /** When its connect started ({@link CoarseClock#precise()} scale): its lifetime counts from there. */
     final long createdAt;
-    /** When the slot's drawn lifetime ends ({@code System.nanoTime()} scale); only if {@link #mortal}. */
+    /** When the slot's drawn lifetime ends ({@link CoarseClock#precise()} scale); only if {@link #mortal}. */
     final long expiresAt;
     /**
      * From when (coarse clock) lifetime checks read the precise clock: the last stretch of the
      * lifetime, a tenth of it but at most a second. Until then a coarse reading, even one lagging
-     * by less than that stretch, cannot be past the expiry; within it, one nanoTime() per check
+     * by less than that stretch, cannot be past the expiry; within it, one precise reading per check
      * keeps the ceiling exact. With a 5 minute lifetime that is one get in 300 paying for a
      * clock read, and the ceiling holds unless the clock thread is starved for a whole second.
      */
@@ -139,7 +140,7 @@ final class Slot {
 
     /** Whether its lifetime has ended: a coarse reading first, the precise clock near the end. */
     boolean expired(long coarseNow) {
-        return mortal && coarseNow - preciseFrom >= 0 && System.nanoTime() - expiresAt >= 0;
+        return mortal && coarseNow - preciseFrom >= 0 && CoarseClock.precise() - expiresAt >= 0;
     }
 
     void countFastLease() {
