@@ -22,6 +22,7 @@ import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -107,7 +108,9 @@ class ObservedConnPoolTests {
         });
     }
 
+    /** Tagged "allocation": it measures what the JIT removes, which PIT's instrumentation changes. */
     @Test
+    @Tag("allocation")
     void withoutARegistryNothingIsObserved() {
         runner.withPropertyValues("connpool.pools.orders.port=" + server.port()).run(context -> {
             assertThat(context).doesNotHaveBean(ObservationRegistry.class);
