@@ -62,12 +62,17 @@ class CloseTest extends EchoBackendTest {
         assertThat(pool.stats().closed()).isEqualTo(pool.stats().created());
     }
 
-    @Test
-    void aGetWhoseCheckOutlastsBothItsDeadlineAndTheCloseSaysClosedNotTimedOut() throws Exception {
-        // the check (run on the caller's thread) sees the pool close and the caller's deadline pass,
-        // then fails: the caller finds the pool closed, and says so (it was a timeout before)
-        CompletableFuture<ConnPool> self = new CompletableFuture<>();
-        HealthCheck closesThenFails = new HealthCheck() {
+    /** The last step of a check, with the caller's deadline. */
+    interface CheckStep {
+        void run(Socket socket, long deadlineNanos) throws IOException;
+    }
+
+    /**
+     * A check that, on the caller's thread, closes its pool and waits until the caller's deadline
+     * has passed (a starved caller's view), then runs {@code last}.
+     */
+    private static HealthCheck closesPoolThenPassesDeadline(CompletableFuture<ConnPool> self, CheckStep last) {
+        return new HealthCheck() {
             @Override
             public void check(Socket socket) throws IOException {
                 throw new AssertionError("the pool calls the deadline form");
@@ -80,9 +85,19 @@ class CloseTest extends EchoBackendTest {
                 Await.until(p::isClosed, Duration.ofSeconds(5), "pool closed");
                 Await.until(() -> System.nanoTime() - deadlineNanos > 0, Duration.ofSeconds(5), "deadline passed");
                 closer.join(Duration.ofSeconds(5));
-                throw new IOException("stale");
+                last.run(socket, deadlineNanos);
             }
         };
+    }
+
+    @Test
+    void aGetWhoseCheckOutlastsBothItsDeadlineAndTheCloseSaysClosedNotTimedOut() throws Exception {
+        // the check (run on the caller's thread) sees the pool close and the caller's deadline pass,
+        // then fails: the caller finds the pool closed, and says so (it was a timeout before)
+        CompletableFuture<ConnPool> self = new CompletableFuture<>();
+        HealthCheck closesThenFails = closesPoolThenPassesDeadline(self, (socket, deadlineNanos) -> {
+            throw new IOException("stale");
+        });
         ConnPool pool = ConnPool.create("late-check", ConnPoolConfig.builder().minSize(1).maxSize(1)
                 .healthCheck(closesThenFails).build(), tcp());
         self.complete(pool);
@@ -99,22 +114,7 @@ class CloseTest extends EchoBackendTest {
         HealthCheck builtIn = HealthCheck.requestResponse("PING\r\n".getBytes(StandardCharsets.US_ASCII),
                 "PING".getBytes(StandardCharsets.US_ASCII), Duration.ofSeconds(1));
         CompletableFuture<ConnPool> self = new CompletableFuture<>();
-        HealthCheck late = new HealthCheck() {
-            @Override
-            public void check(Socket socket) throws IOException {
-                throw new AssertionError("the pool calls the deadline form");
-            }
-
-            @Override
-            public void check(Socket socket, long deadlineNanos) throws IOException {
-                ConnPool p = self.join();
-                Worker closer = Worker.start("closer", p::close);
-                Await.until(p::isClosed, Duration.ofSeconds(5), "pool closed");
-                Await.until(() -> System.nanoTime() - deadlineNanos > 0, Duration.ofSeconds(5), "deadline passed");
-                closer.join(Duration.ofSeconds(5));
-                builtIn.check(socket, deadlineNanos);
-            }
-        };
+        HealthCheck late = closesPoolThenPassesDeadline(self, builtIn::check);
         ConnPool pool = ConnPool.create("late-skip", ConnPoolConfig.builder().minSize(1).maxSize(1)
                 .healthCheck(late).build(), tcp());
         self.complete(pool);
