@@ -1,9 +1,9 @@
 package dev.connpool;
 
-import java.util.concurrent.atomic.AtomicInteger;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.connpool.internal.EngineHooks;
 import dev.connpool.testkit.Await;
 import dev.connpool.testkit.EchoBackendTest;
 import dev.connpool.testkit.Interrupts;
@@ -21,6 +21,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
@@ -77,15 +78,13 @@ class LeakDetectionTest extends EchoBackendTest {
                     Arrays.toString(stack)).isEqualTo("takeAndKeep");
             assertThat(pool.stats().leaksSuspected()).isEqualTo(1);
 
-            // however long it stays out, it is reported once: the scan runs every 50 ms
+            // however long it stays out, it is reported once
             PooledConnection other = pool.get(BOUND);
             other.close();
             Await.until(() -> pool.stats().successes() == 2, BOUND, "second get counted");
-            long until = System.nanoTime() + THRESHOLD.multipliedBy(3).toNanos();
-            while (System.nanoTime() < until) {
-                assertThat(warnings("leaky")).hasSize(1);
-                Thread.onSpinWait();
-            }
+            ageAndScan(pool, THRESHOLD.multipliedBy(3));
+            ageAndScan(pool, THRESHOLD.multipliedBy(3));
+            assertThat(warnings("leaky")).hasSize(1);
             assertThat(lateReturns("leaky")).isEmpty();
             leaked.close();
             assertThat(lateReturns("leaky")).hasSize(1);
@@ -95,15 +94,44 @@ class LeakDetectionTest extends EchoBackendTest {
         }
     }
 
+    /**
+     * On the engine's clock, exactly: a threshold of ten seconds (its scan runs every 2.5 s of real
+     * time, so the test's own scans are the ones that count), a lease aged nine seconds is not
+     * reported, and one second later it is, once.
+     */
+    @Test
+    void aLeaseIsReportedOnlyOnceItsAgeReachesTheThreshold() throws Exception {
+        try (ConnPool pool = ConnPool.create("aging", ConnPoolConfig.builder().maxSize(1).evictInterval(Duration.ZERO)
+                .leakDetectionThreshold(Duration.ofSeconds(10)).build(), tcp())) {
+            PooledConnection held = takeAndKeep(pool);
+            ageAndScan(pool, Duration.ofSeconds(9));
+            assertThat(warnings("aging")).as("nine seconds into a ten-second threshold").isEmpty();
+            assertThat(pool.stats().leaksSuspected()).isZero();
+            ageAndScan(pool, Duration.ofSeconds(1));
+            assertThat(warnings("aging")).hasSize(1);
+            assertThat(warnings("aging").get(0).getMessage()).contains("leakDetectionThreshold 10000 ms")
+                    .containsPattern("has been held for 1[0-9]{4} ms");
+            assertThat(pool.stats().leaksSuspected()).isEqualTo(1);
+            held.close();
+            assertThat(lateReturns("aging").get(0).getMessage()).containsPattern("was returned after 1[0-9]{4} ms");
+        }
+    }
+
+    /** Moves the engine's clock, which leases age by, then runs one leak scan on this thread. */
+    private static void ageAndScan(ConnPool pool, Duration d) {
+        EngineHooks.advanceClock(d);
+        EngineHooks.scanForLeaks(pool);
+    }
+
     @Test
     void leasesReturnedInTimeAreNeverReported() throws Exception {
         try (ConnPool pool = detecting("tidy")) {
-            long until = System.nanoTime() + THRESHOLD.multipliedBy(3).toNanos();
-            while (System.nanoTime() < until) {
+            for (int i = 0; i < 100; i++) {
                 try (PooledConnection c = pool.get(BOUND)) {
                     assertThat(c.socket().isConnected()).isTrue();
                 }
             }
+            ageAndScan(pool, THRESHOLD.multipliedBy(3));
             assertThat(warnings("tidy")).isEmpty();
             assertThat(pool.stats().leaksSuspected()).isZero();
         }
@@ -117,10 +145,7 @@ class LeakDetectionTest extends EchoBackendTest {
             assertThat(NoPoolThreads.poolThreads()).doesNotContain("undetected-housekeeper");
             try (PooledConnection c = pool.get(BOUND)) {
                 // held three times as long as the threshold would have allowed
-                long until = System.nanoTime() + THRESHOLD.multipliedBy(3).toNanos();
-                while (System.nanoTime() < until) {
-                    Thread.onSpinWait();
-                }
+                ageAndScan(pool, THRESHOLD.multipliedBy(3));
             }
             assertThat(pool.stats().leaksSuspected()).isZero();
             assertThat(log.messages()).doesNotContain("leak");
@@ -197,10 +222,7 @@ class LeakDetectionTest extends EchoBackendTest {
             b.close();
             // nothing is out: the scans that follow find nothing to report
             Await.until(() -> pool.stats().requests() >= 4, BOUND, "counted");
-            long until = System.nanoTime() + THRESHOLD.multipliedBy(2).toNanos();
-            while (System.nanoTime() < until) {
-                Thread.onSpinWait();
-            }
+            ageAndScan(pool, THRESHOLD.multipliedBy(2));
             assertThat(warnings("interrupted")).isEmpty();
         }
     }
@@ -344,8 +366,7 @@ class LeakDetectionTest extends EchoBackendTest {
                 assertThat(c.socket().isConnected()).isTrue();
             }
             // nothing is out: after more than the threshold, nothing was reported
-            long until = System.nanoTime() + THRESHOLD.multipliedBy(2).toNanos();
-            Await.until(() -> System.nanoTime() - until > 0, BOUND, "two thresholds passed");
+            ageAndScan(pool, THRESHOLD.multipliedBy(2));
             assertThat(pool.stats().leaksSuspected()).isZero();
             assertThat(warnings("check-fails")).isEmpty();
         }

@@ -10,7 +10,8 @@ import java.util.concurrent.TimeUnit;
  * Leak detection, on while {@code leakDetectionThreshold} is positive: {@code get} records where each
  * lease began ({@link LeaseOrigin}), and a scan on the housekeeping thread reports every lease held
  * longer than the threshold, once, with a WARNING that carries the stack of the {@code get}; a lease
- * reported that comes back later gets an INFO. Off, none of this exists and {@code get} pays one
+ * reported that comes back later gets an INFO. Leases age on the engine's clock
+ * ({@link CoarseClock#precise()}), like connections. Off, none of this exists and {@code get} pays one
  * branch on a final field.
  */
 final class LeakDetector {
@@ -48,7 +49,7 @@ final class LeakDetector {
         s.origin = null;
         if (o.returned()) {
             PoolEngine.LOG.log(Level.INFO, "connpool '" + pool.name + "': the connection reported as a possible leak"
-                    + " was returned after " + millis(System.nanoTime() - o.since) + " ms by thread "
+                    + " was returned after " + millis(CoarseClock.precise() - o.since) + " ms by thread "
                     + describe(o.holder));
         }
     }
@@ -66,7 +67,7 @@ final class LeakDetector {
         } finally {
             bag.lock.unlock();
         }
-        long now = System.nanoTime();
+        long now = CoarseClock.precise(); // the clock leases age by: tests move it
         List<LeaseOrigin> found = new ArrayList<>();
         for (Slot s : open) {
             LeaseOrigin o = s.origin;

@@ -32,7 +32,7 @@ final class LeaseOrigin extends Throwable {
     final long seq;
     /** The thread that took the lease: held only while the lease is out, never by a returned one. */
     final transient Thread holder;
-    /** {@code System.nanoTime()} when the lease began. */
+    /** When the lease began, on the engine's clock ({@link CoarseClock#precise()}). */
     final long since;
 
     @SuppressWarnings("unused")
@@ -42,7 +42,7 @@ final class LeaseOrigin extends Throwable {
         super("the get that took the connection", null, false, true);
         this.seq = seq;
         this.holder = Thread.currentThread();
-        this.since = System.nanoTime();
+        this.since = CoarseClock.precise();
     }
 
     /**

@@ -16,8 +16,8 @@ public final class EngineHooks {
 
     /**
      * Ages every connection of every pool in this JVM at once: idle times, lifetimes and the
-     * {@code healthCheckAfterIdle} window all see the time move (deadlines, waits, the connect backoff
-     * and leak detection do not). The clock only moves forward and is never reset, so tests must not
+     * {@code healthCheckAfterIdle} window all see the time move, and so does the age of a lease
+     * under leak detection (deadlines, waits and the connect backoff do not). The clock only moves forward and is never reset, so tests must not
      * assume a value, only differences.
      *
      * @param d how far to move it
@@ -44,6 +44,17 @@ public final class EngineHooks {
      */
     public static void evict(ConnPool pool) {
         engine(pool).evict();
+    }
+
+    /**
+     * One leak scan on the calling thread, as the housekeeping thread runs it every quarter of
+     * {@code leakDetectionThreshold}: with {@link #advanceClock} a test holds a lease "past the
+     * threshold" without waiting for it. Does nothing while leak detection is off.
+     *
+     * @param pool the pool
+     */
+    public static void scanForLeaks(ConnPool pool) {
+        engine(pool).scanForLeaks();
     }
 
     private static PoolEngine engine(ConnPool pool) {
