@@ -130,8 +130,16 @@ class InvalidConnPoolPropertyFailureAnalyzerTests {
 
     @Test
     void missingPortIsReported() {
-        runner.withPropertyValues("connpool.pools.orders.host=" + server.host()).run(context -> assertThat(
-                analyze(context.getStartupFailure()).getDescription()).contains("connpool.pools.orders.port is required"));
+        runner.withPropertyValues("connpool.pools.orders.host=" + server.host()).run(context -> {
+            assertThat(analyze(context.getStartupFailure()).getDescription())
+                    .contains("connpool.pools.orders.port is required");
+            // a missing value: the exception says the rule, and no "(was ...)"
+            InvalidConnPoolPropertyException cause = causeOf(context.getStartupFailure());
+            assertThat(cause.getValue()).isNull();
+            assertThat(cause.getInheritedFrom()).isNull();
+            assertThat(cause.getOrigin()).isNull();
+            assertThat(cause.getMessage()).isEqualTo("connpool.pools.orders.port is required: the TCP port of the backend");
+        });
     }
 
     @Test
@@ -144,6 +152,13 @@ class InvalidConnPoolPropertyFailureAnalyzerTests {
                             .contains("Inherited from: connpool.defaults.max-size");
                     assertThat(analysis.getAction()).isEqualTo("Update connpool.defaults.max-size, or override it with "
                             + "connpool.pools.orders.max-size: the value must be greater than 0.");
+                    InvalidConnPoolPropertyException cause = causeOf(context.getStartupFailure());
+                    assertThat(cause.getProperty()).isEqualTo("connpool.pools.orders.max-size");
+                    assertThat(cause.getValue()).hasToString("0");
+                    assertThat(cause.getRule()).isEqualTo("must be greater than 0");
+                    assertThat(cause.getInheritedFrom()).isEqualTo("connpool.defaults.max-size");
+                    assertThat(cause.getMessage()).startsWith("connpool.pools.orders.max-size must be greater than 0 "
+                            + "(was 0, inherited from connpool.defaults.max-size").endsWith(")");
                 });
     }
 
@@ -163,6 +178,11 @@ class InvalidConnPoolPropertyFailureAnalyzerTests {
                 .contains("Invalid connection pool configuration: connpool.pools.orders.max-size must be greater than 0.")
                 .contains("Origin: class path resource [failure/invalid-pool.yml] - 7:17")
                 .contains("Update connpool.pools.orders.max-size: its value must be greater than 0.");
+        InvalidConnPoolPropertyException cause = causeOf(failure);
+        assertThat(cause.getOrigin()).isEqualTo("class path resource [failure/invalid-pool.yml] - 7:17");
+        assertThat(cause.getInheritedFrom()).isNull();
+        assertThat(cause.getMessage()).isEqualTo("connpool.pools.orders.max-size must be greater than 0 "
+                + "(was 0, set in class path resource [failure/invalid-pool.yml] - 7:17)");
     }
 
     @Test
@@ -183,6 +203,15 @@ class InvalidConnPoolPropertyFailureAnalyzerTests {
                 .contains("connpool.pools.orders.health-check.type")
                 .contains("ping")
                 .contains("NONE").contains("LIVENESS").contains("REQUEST_RESPONSE");
+    }
+
+    private static InvalidConnPoolPropertyException causeOf(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof InvalidConnPoolPropertyException invalid) {
+                return invalid;
+            }
+        }
+        throw new AssertionError("no InvalidConnPoolPropertyException in " + failure, failure);
     }
 
     private static FailureAnalysis analyze(Throwable failure) {

@@ -52,7 +52,15 @@ class PoolNameClashTests {
     @Test
     void aServiceNamedLikeAPoolStopsStartupNamingBoth(CapturedOutput output) {
         assertThatThrownBy(() -> run(AppWithOrdersService.class).close())
-                .isInstanceOf(ConnPoolNameClashException.class);
+                .isInstanceOfSatisfying(ConnPoolNameClashException.class, e -> {
+                    assertThat(e.getPoolName()).isEqualTo("orders");
+                    assertThat(e.getBeanType()).isEqualTo(OrdersService.class.getName());
+                    assertThat(e.getBeanSource()).isNotBlank();
+                    assertThat(e.isReservedByContext()).isFalse();
+                    assertThat(e.getMessage()).isEqualTo("connpool.pools.orders needs the bean name 'orders', but bean "
+                            + "'orders' of type " + OrdersService.class.getName() + " defined in " + e.getBeanSource()
+                            + " has it already");
+                });
         assertThat(output).contains("APPLICATION FAILED TO START")
                 .contains("connpool.pools.orders")
                 .contains("bean 'orders'")
@@ -75,8 +83,13 @@ class PoolNameClashTests {
         application.setWebApplicationType(WebApplicationType.NONE);
         application.setDefaultProperties(Map.of("connpool.pools." + name + ".host", server.host(),
                 "connpool.pools." + name + ".port", server.port(), "connpool.pools." + name + ".min-size", 1));
-        assertThatThrownBy(() -> application.run().close()).isInstanceOf(ConnPoolNameClashException.class)
-                .satisfies(e -> assertThat(((ConnPoolNameClashException) e).isReservedByContext()).isTrue());
+        assertThatThrownBy(() -> application.run().close())
+                .isInstanceOfSatisfying(ConnPoolNameClashException.class, e -> {
+                    assertThat(e.isReservedByContext()).isTrue();
+                    assertThat(e.getPoolName()).isEqualTo(name);
+                    assertThat(e.getBeanType()).isEqualTo(type);
+                    assertThat(e.getBeanSource()).startsWith("the application context, which reserves it for its ");
+                });
         assertThat(output).contains("APPLICATION FAILED TO START")
                 .contains("connpool.pools." + name)
                 .contains("bean '" + name + "'")
