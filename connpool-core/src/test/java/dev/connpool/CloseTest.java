@@ -5,11 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.connpool.testkit.Await;
 import dev.connpool.testkit.EchoBackendTest;
+import dev.connpool.testkit.NoPoolThreads;
 import dev.connpool.testkit.Worker;
 import java.io.IOException;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -223,5 +225,87 @@ class CloseTest extends EchoBackendTest {
         c.close();
         assertThat(closing.get(5, TimeUnit.SECONDS)).isTrue();
         server.awaitOpen(0, Duration.ofSeconds(5));
+    }
+
+    /**
+     * An interrupt during the grace wait does not cut the grace short (the connection returned in it
+     * closes cleanly: true), and the flag is set again when close returns.
+     */
+    @Test
+    void anInterruptDuringTheGraceWaitIsKeptAndTheWaitGoesOn() throws Exception {
+        ConnPool pool = pool("grace-interrupted", 0, 1);
+        PooledConnection c = pool.get();
+        CompletableFuture<Boolean> flagAfter = new CompletableFuture<>();
+        CompletableFuture<Boolean> result = new CompletableFuture<>();
+        Thread closer = new Thread(() -> {
+            try {
+                result.complete(pool.close(Duration.ofSeconds(20)));
+                flagAfter.complete(Thread.currentThread().isInterrupted());
+            } catch (Throwable t) {
+                result.completeExceptionally(t);
+                flagAfter.completeExceptionally(t);
+            }
+        }, "grace-closer");
+        closer.start();
+        Await.until(() -> closer.getState() == Thread.State.TIMED_WAITING && pool.isClosed(), Duration.ofSeconds(5),
+                "close waiting out its grace");
+        closer.interrupt();
+        Await.until(() -> !closer.isInterrupted(), Duration.ofSeconds(5), "the wait took the interrupt");
+        assertThat(result).as("still waiting for the lent connection").isNotDone();
+        c.close();
+        assertThat(result.get(5, TimeUnit.SECONDS)).as("everything came back in the grace").isTrue();
+        assertThat(flagAfter.get(5, TimeUnit.SECONDS)).as("interrupt flag when close returned").isTrue();
+        closer.join(5_000);
+        server.awaitOpen(0, Duration.ofSeconds(5));
+    }
+
+    /**
+     * A second close while the first is still stopping the pool's threads returns only once they are
+     * stopped: whoever calls close may rely on its promise (DESIGN §4, invariant 5), not only the first.
+     */
+    @Test
+    void aSecondCloseReturnsOnlyOnceTheFirstHasStoppedThePoolsThreads() throws Exception {
+        CountDownLatch inConnect = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        ConnectionFactory tcp = tcp();
+        ConnectionFactory slow = () -> {
+            inConnect.countDown();
+            // deaf to interrupts, like a connect bounded by its own timeout
+            while (release.getCount() > 0) {
+                try {
+                    release.await();
+                } catch (InterruptedException ignored) {
+                    // the connector's shutdown interrupts; the connect goes on until released
+                }
+            }
+            return tcp.create();
+        };
+        ConnPool pool = ConnPool.create("close-twice", ConnPoolConfig.builder().maxSize(1)
+                .healthCheck(HealthCheck.none()).evictInterval(Duration.ZERO).build(), slow);
+        Worker first = null;
+        Worker second = null;
+        try {
+            assertThatThrownBy(() -> pool.get(Duration.ofMillis(1))).isInstanceOf(AcquireTimeoutException.class);
+            assertThat(inConnect.await(5, TimeUnit.SECONDS)).isTrue();
+            Worker closing = Worker.start("first-close", pool::close);
+            first = closing;
+            Await.until(() -> inFrame(closing.thread(), "shutdownUninterruptibly"), Duration.ofSeconds(5),
+                    "the first close joining the connector, which is stuck in the factory");
+            Worker again = Worker.start("second-close", pool::close);
+            second = again;
+            Await.until(() -> !again.thread().isAlive() || inFrame(again.thread(), "awaitUninterruptibly"),
+                    Duration.ofSeconds(5), "the second close returned or waits");
+            assertThat(again.thread().isAlive()).as("second close returned while the connector still runs").isTrue();
+        } finally {
+            release.countDown();
+            pool.close();
+        }
+        first.join(Duration.ofSeconds(10));
+        second.join(Duration.ofSeconds(10));
+        assertThat(NoPoolThreads.poolThreads()).doesNotContain("close-twice");
+    }
+
+    private static boolean inFrame(Thread t, String method) {
+        return Arrays.stream(t.getStackTrace()).anyMatch(f -> f.getMethodName().equals(method));
     }
 }

@@ -134,6 +134,26 @@ class SuspendTest extends EchoBackendTest {
         }
     }
 
+    /**
+     * With the evictor off nothing else refills: resume itself starts the connects that bring the pool
+     * back to {@code minSize}, without waiting for a get.
+     */
+    @Test
+    void resumeRefillsToMinSizeWithTheEvictorOff() throws Exception {
+        try (ConnPool pool = pool("resume-refill", ConnPoolConfig.builder().minSize(2).maxSize(4)
+                .evictInterval(Duration.ZERO))) {
+            server.awaitOpen(2, BOUND);
+            pool.suspend();
+            assertThat(pool.evictIdle()).isEqualTo(2);
+            server.awaitOpen(0, BOUND);
+            assertThat(pool.stats().size()).isZero();
+            pool.resume();
+            Await.until(() -> pool.stats().size() == 2, BOUND, () -> "refilled by resume: " + pool.stats());
+            server.awaitOpen(2, BOUND);
+            assertThat(pool.stats().requests()).as("no get asked for them").isZero();
+        }
+    }
+
     @Test
     void returnsStillWorkWhileSuspendedAndWaitersWaitForTheResume() throws Exception {
         try (ConnPool pool = pool("returns", ConnPoolConfig.builder().maxSize(1))) {
