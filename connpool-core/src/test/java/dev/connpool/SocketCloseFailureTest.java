@@ -10,10 +10,15 @@ import dev.connpool.testkit.CountingEndpoint;
 import dev.connpool.testkit.Echo;
 import dev.connpool.testkit.EchoBackendTest;
 import dev.connpool.testkit.NoPoolThreads;
+import dev.connpool.testkit.PoolLog;
 import dev.connpool.testkit.Threads;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * One close path for every socket, its bookkeeping in {@code finally} (DESIGN §7.3): a socket
@@ -24,6 +29,14 @@ import org.junit.jupiter.api.Test;
 class SocketCloseFailureTest extends EchoBackendTest {
 
     private static final Duration BOUND = Duration.ofSeconds(5);
+
+    @RegisterExtension
+    final PoolLog log = new PoolLog();
+
+    /** What the pool logged of the sockets' failed closes: a WARNING each, with the failure. */
+    private List<LogRecord> failedCloses() {
+        return log.at(Level.WARNING, "closing a pooled socket failed");
+    }
 
     @Test
     void anErrorFromSocketCloseStillFreesTheRoomOfAnUnusableConnection() throws Exception {
@@ -52,6 +65,7 @@ class SocketCloseFailureTest extends EchoBackendTest {
             assertThat(s.unusableClosed()).as("%s", s).isEqualTo(1);
             assertThat(s.size()).as("%s", s).isEqualTo(1);
             assertThat(s.closed()).as("%s", s).isEqualTo(s.created() - s.size());
+            assertThat(failedCloses()).as("the failed close logged").hasSize(1);
         } finally {
             tolerating(pool::close);
         }
@@ -76,6 +90,8 @@ class SocketCloseFailureTest extends EchoBackendTest {
             lent.close(); // late returns: nothing more happens
         }
         assertThat(factory.closes()).isEqualTo(3);
+        assertThat(failedCloses()).as("each failed close logged, none lost").hasSize(3)
+                .allSatisfy(r -> assertThat(r.getThrown()).isInstanceOf(Error.class));
         assertThat(Threads.callWithin(() -> pool.close(Duration.ofSeconds(1)), BOUND, "a later close(grace) hangs"))
                 .isFalse();
         PoolStats s = pool.stats();
