@@ -303,6 +303,11 @@ class CloseTest extends EchoBackendTest {
         first.join(Duration.ofSeconds(10));
         second.join(Duration.ofSeconds(10));
         assertThat(NoPoolThreads.poolThreads()).doesNotContain("close-twice");
+        // the connect landed after the close: its socket is closed, and counted
+        server.awaitOpen(0, Duration.ofSeconds(5));
+        PoolStats s = pool.stats();
+        assertThat(s.created()).as("%s", s).isEqualTo(1);
+        assertThat(s.shutdownClosed()).as("%s", s).isEqualTo(1);
     }
 
     private static boolean inFrame(Thread t, String method) {

@@ -109,6 +109,17 @@ class ResizeTest extends EchoBackendTest {
         }
     }
 
+    /** With the evictor off, resize itself starts the connects up to the new minSize. */
+    @Test
+    void raisingMinSizeRefillsAtOnceWithTheEvictorOff() throws Exception {
+        try (ConnPool pool = pool("min-no-evictor", ConnPoolConfig.builder().maxSize(4).evictInterval(Duration.ZERO))) {
+            pool.resize(2, 4);
+            Await.until(() -> pool.stats().size() == 2, BOUND, () -> "refilled by resize: " + pool.stats());
+            server.awaitOpen(2, BOUND);
+            assertThat(pool.stats().requests()).as("no get asked for them").isZero();
+        }
+    }
+
     @Test
     void theBuildersRulesApplyAndConfigFollows() throws Exception {
         try (ConnPool pool = pool("rules", ConnPoolConfig.builder().minSize(1).maxSize(4).increment(3)
