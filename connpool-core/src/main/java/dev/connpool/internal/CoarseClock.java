@@ -19,10 +19,12 @@ import java.util.concurrent.locks.LockSupport;
  * connection's life (see {@code Slot#preciseFrom}), which covers lags up to that stretch.
  *
  * <p>Both readings are the time connections age by: {@code System.nanoTime()} plus a skew that only
- * tests move ({@link #advance}), so that idle-timeout, lifetime and evictor tests need not wait real
- * time. The skew costs the hot path nothing: the ticker adds it, readers of {@link #now()} still pay
- * one volatile read, and only the precise reading (the last stretch of a lifetime, a connect's start)
- * adds a second volatile read, a plain load on x86. Deadlines, waits and the connect backoff run on {@code System.nanoTime()} itself.
+ * tests move ({@link #advance}), so that idle-timeout, lifetime, evictor and leak-detection tests
+ * need not wait real time. The skew costs the hot path nothing: the ticker adds it, readers of
+ * {@link #now()} still pay one volatile read, and only the precise reading (the last stretch of a
+ * lifetime, a connect's start, a lease's start and age under leak detection) adds a second volatile
+ * read, a plain load on x86. Deadlines, waits and the connect backoff run on
+ * {@code System.nanoTime()} itself.
  */
 public final class CoarseClock {
 
