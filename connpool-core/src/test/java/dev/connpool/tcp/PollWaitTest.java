@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.connpool.testkit.Worker;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -64,14 +66,36 @@ class PollWaitTest {
         }
     }
 
+    /**
+     * Fails if the thread was busy for more than a quarter of the time {@code wait} took: a wait for a
+     * silent peer sleeps (in the selector, or in parks), it does not spin. A thread that spins gets
+     * at least half a core even on a loaded two-core machine; one that sleeps uses a few percent.
+     */
+    private static void sleepsMostly(String what, ThrowingRunnable wait) throws Exception {
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        assertThat(threads.isCurrentThreadCpuTimeSupported()).as("thread CPU time measurable").isTrue();
+        long cpu0 = threads.getCurrentThreadCpuTime();
+        long wall0 = System.nanoTime();
+        wait.run();
+        long cpu = threads.getCurrentThreadCpuTime() - cpu0;
+        long wall = System.nanoTime() - wall0;
+        assertThat(cpu).as("%s: CPU %s ms of %s ms waited", what, cpu / 1_000_000, wall / 1_000_000)
+                .isLessThan(wall / 4);
+    }
+
+    @FunctionalInterface
+    private interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+
     @Test
     void aSilentPeerEndsTheWaitAtItsDeadlineNotBefore() throws Exception {
         Duration timeout = Duration.ofMillis(200);
         long start = System.nanoTime();
         try (PollWait wait = new PollWait(nanosFromNow(timeout), "no reply within 200 ms")) {
             assertThat(wait.deadline() - start).isBetween(timeout.toNanos(), timeout.plusMillis(50).toNanos());
-            assertThatThrownBy(() -> readWithin(wait)).isInstanceOf(SocketTimeoutException.class)
-                    .hasMessage("no reply within 200 ms");
+            sleepsMostly("waiting in the selector", () -> assertThatThrownBy(() -> readWithin(wait))
+                    .isInstanceOf(SocketTimeoutException.class).hasMessage("no reply within 200 ms"));
         }
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(timeout, timeout.plusSeconds(2));
     }
@@ -147,7 +171,9 @@ class PollWaitTest {
         };
         long start = System.nanoTime();
         try (PollWait wait = new PollWait(nanosFromNow(Duration.ofMillis(200)), "late", none)) {
-            assertThatThrownBy(() -> readWithin(wait)).isInstanceOf(SocketTimeoutException.class).hasMessage("late");
+            // parks growing from 16 µs to 1 ms, not a spin
+            sleepsMostly("parking without a selector", () -> assertThatThrownBy(() -> readWithin(wait))
+                    .isInstanceOf(SocketTimeoutException.class).hasMessage("late"));
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(200),
                     Duration.ofSeconds(3));
             assertThat(asked).as("a source that failed is not asked again").hasValue(1);

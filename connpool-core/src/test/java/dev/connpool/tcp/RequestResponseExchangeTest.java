@@ -283,6 +283,32 @@ class RequestResponseExchangeTest {
             assertThat(lines).containsExactly("PING\r\n");
         }
 
+        /**
+         * A socket whose output stream buffers (a factory's wrapper, say): the request is flushed,
+         * not left in the buffer while the check waits for a reply that cannot come.
+         */
+        @Test
+        void theRequestIsFlushedThroughAnOutputStreamThatBuffers() throws Exception {
+            server = LineServer.plain(line -> {
+                lines.add(line);
+                return "+PONG\r\n";
+            });
+            socket = new Socket() {
+                private java.io.OutputStream buffered;
+
+                @Override
+                public synchronized java.io.OutputStream getOutputStream() throws IOException {
+                    if (buffered == null) {
+                        buffered = new java.io.BufferedOutputStream(super.getOutputStream(), 8192);
+                    }
+                    return buffered;
+                }
+            };
+            socket.connect(new InetSocketAddress(server.host(), server.port()), 5_000);
+            check("+PONG", WAIT).check(socket);
+            assertThat(lines).containsExactly("PING\r\n");
+        }
+
         @Test
         void aWrongReplyFailsAndPutsTheUsersTimeoutBack() throws Exception {
             connectPlain(line -> "-ERR\r\n");
