@@ -247,8 +247,9 @@ class CloseTest extends EchoBackendTest {
             }
         }, "grace-closer");
         closer.start();
-        Await.until(() -> closer.getState() == Thread.State.TIMED_WAITING && pool.isClosed(), Duration.ofSeconds(5),
-                "close waiting out its grace");
+        // in the grace wait itself: shutdown() before it also waits (joining the pool's threads)
+        Await.until(() -> closer.getState() == Thread.State.TIMED_WAITING && inFrame(closer, "drain"),
+                Duration.ofSeconds(5), "close waiting out its grace");
         closer.interrupt();
         Await.until(() -> !closer.isInterrupted(), Duration.ofSeconds(5), "the wait took the interrupt");
         assertThat(result).as("still waiting for the lent connection").isNotDone();

@@ -17,8 +17,8 @@ public final class EngineHooks {
     /**
      * Ages every connection of every pool in this JVM at once: idle times, lifetimes and the
      * {@code healthCheckAfterIdle} window all see the time move, and so does the age of a lease
-     * under leak detection (deadlines, waits and the connect backoff do not). The clock only moves forward and is never reset, so tests must not
-     * assume a value, only differences.
+     * under leak detection (deadlines, waits and the connect backoff do not). The clock only moves
+     * forward and is never reset, so tests must not assume a value, only differences.
      *
      * @param d how far to move it
      */
