@@ -189,11 +189,14 @@ final class Lifecycle {
      * The part of close() done once: fail waiters, close idle, stop threads. It runs with the
      * caller's interrupt flag set aside (and set again at the end), so that a close from an
      * interrupted thread (a shutdown hook, a cancelled task) still joins every thread it stops.
+     * Each step runs even if the one before it throws (an Error): a step's {@code finally} block is
+     * the call to the next, one method a step, so that javac copies one call onto the exceptional
+     * path instead of the steps themselves.
      */
     private void shutdown() {
-        Bag bag = pool.bag;
         boolean interrupted = Thread.interrupted();
         try {
+            Bag bag = pool.bag;
             Slot[] idle;
             bag.lock.lock();
             try {
@@ -204,25 +207,39 @@ final class Lifecycle {
             }
             pool.closer.closeAll(idle);
         } finally {
-            try {
-                if (housekeeping != null) {
-                    synchronized (housekeepingState) { // after a pause in progress has joined the thread
-                        interrupted |= housekeeping.stop();
-                    }
-                }
-            } finally {
-                try {
-                    Connector connector = pool.capacity.connector;
-                    interrupted |= connector.shutdownUninterruptibly(CONNECTOR_JOIN_NANOS);
-                } finally {
-                    if (usesClock) {
-                        CoarseClock.release();
-                    }
-                    if (interrupted) {
-                        Thread.currentThread().interrupt();
-                    }
+            stopThreads(interrupted);
+        }
+    }
+
+    /** Stops the housekeeping thread, then the connector (whatever the first throws). */
+    private void stopThreads(boolean interrupted) {
+        try {
+            if (housekeeping != null) {
+                synchronized (housekeepingState) { // after a pause in progress has joined the thread
+                    interrupted |= housekeeping.stop();
                 }
             }
+        } finally {
+            stopConnector(interrupted);
+        }
+    }
+
+    /** Stops the connector, then releases the clock and sets the interrupt flag again if it was set. */
+    private void stopConnector(boolean interrupted) {
+        try {
+            interrupted |= pool.capacity.connector.shutdownUninterruptibly(CONNECTOR_JOIN_NANOS);
+        } finally {
+            finishShutdown(interrupted);
+        }
+    }
+
+    /** Releases the engine clock and sets the interrupt flag again if it was set. */
+    private void finishShutdown(boolean interrupted) {
+        if (usesClock) {
+            CoarseClock.release();
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 
