@@ -60,4 +60,30 @@ class BackoffTest {
         b.failed(0, new IOException("refused"), 1);
         assertThat(b.active()).isFalse();
     }
+
+    /**
+     * A connect that started before a failure counted in an earlier outage, and fails after a success
+     * ended that outage, starts a new one: the success reset the count, so nothing is in flight "at
+     * the latest counted failure" any more.
+     */
+    @Test
+    void aFailureAfterASuccessStartsANewOutageWhenItsConnectBeganBeforeTheOldOne() {
+        Backoff b = new Backoff(10_000 * MS);
+        IOException refused = new IOException("refused");
+        b.failed(100 * MS, refused, 200 * MS);
+        b.succeeded();
+        b.failed(50 * MS, refused, 300 * MS); // started before the failure counted at 200 ms
+        assertThat(b.active()).as("backing off again").isTrue();
+        assertThat(b.retryAt).isEqualTo(300 * MS + 100 * MS);
+    }
+
+    /** A connect that started at the very instant the latest failure was counted is further evidence. */
+    @Test
+    void aConnectStartedExactlyAtTheCountedFailureDoublesTheDelay() {
+        Backoff b = new Backoff(10_000 * MS);
+        IOException refused = new IOException("refused");
+        b.failed(0, refused, 100 * MS);
+        b.failed(100 * MS, refused, 150 * MS);
+        assertThat(b.retryAt).isEqualTo(150 * MS + 200 * MS);
+    }
 }
