@@ -1,14 +1,20 @@
 package dev.connpool;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.connpool.internal.EngineHooks;
 import dev.connpool.testkit.Await;
 import dev.connpool.testkit.EchoBackendTest;
 import dev.connpool.testkit.NoPoolThreads;
+import dev.connpool.testkit.SwitchableFactory;
 import dev.connpool.testkit.TestServer;
+import java.io.IOException;
+import java.net.Socket;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /** DESIGN §4 evictor: checks idle connections without blocking get, refills to minSize, stops on close. */
@@ -94,6 +100,102 @@ class EvictorTest extends EchoBackendTest {
             assertThat(pool.stats().idleClosed()).isEqualTo(1);
             assertThat(held.socket().isClosed()).isFalse();
             held.close();
+        }
+    }
+
+    // ---- one evictor run on the test thread (EngineHooks.evict), the schedule off ----
+
+    /** One idle connection, opened at start; no schedule, so only {@link EngineHooks#evict} checks it. */
+    private ConnPool oneIdle(String name, HealthCheck check) throws IOException {
+        return ConnPool.create(name, ConnPoolConfig.builder().minSize(1).maxSize(1).healthCheck(check)
+                .evictInterval(Duration.ZERO).build(), tcp());
+    }
+
+    /** The evictor has no caller waiting: it hands its checks no deadline, each is bounded by its own timeout. */
+    @Test
+    void theEvictorGivesItsChecksNoCallersDeadline() throws Exception {
+        AtomicLong left = new AtomicLong(Long.MIN_VALUE);
+        HealthCheck recording = new HealthCheck() {
+            @Override
+            public void check(Socket socket) {
+            }
+
+            @Override
+            public void check(Socket socket, long deadlineNanos) {
+                left.set(deadlineNanos - System.nanoTime());
+            }
+        };
+        try (ConnPool pool = oneIdle("evictor-deadline", recording)) {
+            EngineHooks.evict(pool);
+            assertThat(left.get()).as("time the evictor's check was given, ns")
+                    .isGreaterThan(TimeUnit.DAYS.toNanos(365));
+            assertThat(pool.stats().available()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void anUnhealthyIdleConnectionIsClosedByTheEvictorAndCountedAsAFailedCheck() throws Exception {
+        try (ConnPool pool = oneIdle("evictor-unhealthy", socket -> {
+            throw new IOException("unhealthy");
+        })) {
+            EngineHooks.evict(pool); // returns normally: a failed check is an answer, not an error
+            Await.until(() -> pool.stats().pingFailed() == 1 && server.accepted() == 2, Duration.ofSeconds(5),
+                    () -> "closed and replaced: " + pool.stats());
+        }
+    }
+
+    /** An Error from a check is not swallowed by the evictor (the connection is closed first). */
+    @Test
+    void anErrorFromTheEvictorsCheckClosesTheConnectionAndIsRethrown() throws Exception {
+        AssertionError broken = new AssertionError("a broken check");
+        try (ConnPool pool = oneIdle("evictor-error", socket -> {
+            throw broken;
+        })) {
+            assertThatThrownBy(() -> EngineHooks.evict(pool)).isSameAs(broken);
+            assertThat(pool.stats().pingFailed()).isEqualTo(1);
+            assertThat(pool.stats().size()).isZero();
+        }
+    }
+
+    /** A StackOverflowError is the check's own failure (a runaway recursion), not the JVM's: not rethrown. */
+    @Test
+    void aStackOverflowInTheEvictorsCheckOnlyFailsTheCheck() throws Exception {
+        try (ConnPool pool = oneIdle("evictor-overflow", socket -> {
+            throw new StackOverflowError("runaway check");
+        })) {
+            EngineHooks.evict(pool);
+            assertThat(pool.stats().pingFailed()).isEqualTo(1);
+        }
+    }
+
+    /** A check that found no time to run leaves the connection as good as before: kept, and lendable. */
+    @Test
+    void aCheckSkippedByTheEvictorKeepsTheConnection() throws Exception {
+        try (ConnPool pool = oneIdle("evictor-skipped", socket -> {
+            throw new HealthCheckSkippedException("no time");
+        })) {
+            EngineHooks.evict(pool);
+            PoolStats s = pool.stats();
+            assertThat(s.pingFailed()).isZero();
+            assertThat(s.size()).isEqualTo(1);
+            assertThat(s.available()).as("put back: " + s).isEqualTo(1);
+        }
+    }
+
+    /** A check the evictor ran successfully shows the backend answers: the last connect failure is forgotten. */
+    @Test
+    void aPassedEvictorCheckClearsTheLastConnectFailure() throws Exception {
+        SwitchableFactory factory = new SwitchableFactory(tcp());
+        HealthCheck passes = socket -> { };
+        try (ConnPool pool = ConnPool.create("evictor-reached", ConnPoolConfig.builder().minSize(1).maxSize(2)
+                .healthCheck(passes).maxConnectBackoff(Duration.ZERO).evictInterval(Duration.ZERO).build(), factory)) {
+            PooledConnection held = pool.get(Duration.ofSeconds(5));
+            factory.switchTo(SwitchableFactory.refusing());
+            assertThatThrownBy(() -> pool.get(Duration.ofSeconds(5))).isInstanceOf(ConnectFailedException.class);
+            held.close();
+            assertThat(pool.lastConnectFailure()).as("nothing reached the backend since").isPresent();
+            EngineHooks.evict(pool);
+            assertThat(pool.lastConnectFailure()).isEmpty();
         }
     }
 }
