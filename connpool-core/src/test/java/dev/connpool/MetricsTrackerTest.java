@@ -9,6 +9,7 @@ import dev.connpool.testkit.GatedFactory;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -53,6 +54,33 @@ class MetricsTrackerTest extends EchoBackendTest {
             pool.get(BOUND).close();
             assertThat(first.acquired).hasValue(3);
             assertThat(last.acquired).hasValue(3);
+        }
+    }
+
+    /** The times a tracker is given: how long the get took, then how long the lease was held. */
+    @Test
+    void aTrackerIsToldHowLongTheGetTookAndHowLongTheLeaseWasHeld() throws Exception {
+        AtomicLong acquired = new AtomicLong(-1);
+        AtomicLong released = new AtomicLong(-1);
+        try (ConnPool pool = ConnPool.create("timed", ConnPoolConfig.builder().maxSize(1).build(), tcp())) {
+            pool.addMetricsTracker(new MetricsTracker() {
+                @Override
+                public void acquired(long nanos) {
+                    acquired.set(nanos);
+                }
+
+                @Override
+                public void released(long nanos) {
+                    released.set(nanos);
+                }
+            });
+            long before = System.nanoTime();
+            PooledConnection c = pool.get(BOUND);
+            long got = System.nanoTime();
+            c.close();
+            long after = System.nanoTime();
+            assertThat(acquired.get()).as("the get, ns").isBetween(0L, got - before);
+            assertThat(released.get()).as("the lease, ns").isBetween(0L, after - before);
         }
     }
 
