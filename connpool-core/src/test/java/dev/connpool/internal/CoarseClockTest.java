@@ -3,8 +3,15 @@ package dev.connpool.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.connpool.ConnPool;
+import dev.connpool.ConnPoolConfig;
+import dev.connpool.ConnectionFactory;
+import dev.connpool.HealthCheck;
 import dev.connpool.testkit.Await;
 import dev.connpool.testkit.NoPoolThreads;
+import dev.connpool.testkit.TestServer;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -117,5 +124,58 @@ class CoarseClockTest {
         }
         assertThatThrownBy(() -> CoarseClock.advance(-1)).isInstanceOf(IllegalArgumentException.class);
         CoarseClock.advance(0);
+    }
+
+    /**
+     * Only a pool with a rule that needs time (idle timeout, lifetime, or a {@code healthCheckAfterIdle}
+     * window for a real check) holds the clock: one without any costs no thread.
+     */
+    @Test
+    void onlyAPoolWithATimeRuleHoldsTheClock() throws Exception {
+        try (TestServer server = TestServer.echo()) {
+            ConnectionFactory tcp = ConnectionFactory.tcp(server.host(), server.port(), BOUND);
+            try (ConnPool untimed = ConnPool.create("untimed", ConnPoolConfig.builder().maxSize(1)
+                    .evictInterval(Duration.ZERO).build(), tcp)) {
+                untimed.get(BOUND).close();
+                assertThat(CoarseClock.running()).as("no idle timeout, lifetime or window").isFalse();
+            }
+            try (ConnPool unchecked = ConnPool.create("window-without-check", ConnPoolConfig.builder().maxSize(1)
+                    .healthCheck(HealthCheck.none()).healthCheckAfterIdle(Duration.ofSeconds(1))
+                    .evictInterval(Duration.ZERO).build(), tcp)) {
+                assertThat(CoarseClock.running()).as("a window with no check to skip").isFalse();
+            }
+            try (ConnPool timed = ConnPool.create("timed", ConnPoolConfig.builder().maxSize(1)
+                    .idleTimeout(Duration.ofMinutes(1)).evictInterval(Duration.ZERO).build(), tcp)) {
+                assertThat(CoarseClock.running()).as("an idle timeout").isTrue();
+            }
+        }
+    }
+
+    /**
+     * The ticker sleeps between ticks: over 25 ticks it is busy for under an eighth of the time. One
+     * that sleeps uses a few percent at most, even on a loaded machine; one that spins gets a large
+     * share of a core.
+     */
+    @Test
+    void theTickerSleepsBetweenTicks() {
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        assertThat(threads.isThreadCpuTimeSupported()).as("thread CPU time measurable").isTrue();
+        CoarseClock.retain();
+        try {
+            Thread t = ticker().orElseThrow(() -> new AssertionError("no connpool-clock thread"));
+            long first = CoarseClock.now();
+            Await.until(() -> CoarseClock.now() != first, BOUND, "the ticker did not tick"); // started
+            long cpu0 = threads.getThreadCpuTime(t.getId());
+            long wall0 = System.nanoTime();
+            long start = CoarseClock.now();
+            Await.until(() -> CoarseClock.now() - start >= 25 * CoarseClock.TICK_NANOS, BOUND,
+                    "the coarse clock did not move");
+            long cpu = threads.getThreadCpuTime(t.getId()) - cpu0;
+            long wall = System.nanoTime() - wall0;
+            assertThat(cpu).as("the ticker's CPU time over %d ms, ns", TimeUnit.NANOSECONDS.toMillis(wall))
+                    .isLessThan(wall / 8);
+        } finally {
+            CoarseClock.release();
+        }
     }
 }
