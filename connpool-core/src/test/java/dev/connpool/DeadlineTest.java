@@ -14,6 +14,8 @@ import dev.connpool.testkit.Worker;
 import java.io.InterruptedIOException;
 import java.net.ConnectException;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -48,6 +50,38 @@ class DeadlineTest {
             long closeStart = System.nanoTime();
             pool.close();
             assertThat(Duration.ofNanos(System.nanoTime() - closeStart)).isLessThan(Duration.ofSeconds(5));
+        }
+    }
+
+    /**
+     * An {@code acquireTimeout} too long for a {@code long} of nanoseconds (a way to say "wait as
+     * long as it takes") is taken as no deadline: {@code get()} waits for a connection to come back,
+     * it does not fail at once.
+     */
+    @Test
+    void anAcquireTimeoutBeyondNanosecondsMeansWaitForAConnection() throws Exception {
+        try (TestServer server = TestServer.echo();
+             ConnPool pool = ConnPool.create("endless", ConnPoolConfig.builder().maxSize(1)
+                     .acquireTimeout(Duration.ofSeconds(Long.MAX_VALUE)).evictInterval(Duration.ZERO).build(),
+                     ConnectionFactory.tcp(server.host(), server.port(), Duration.ofSeconds(5)))) {
+            PooledConnection held = pool.get(Duration.ofSeconds(5));
+            CompletableFuture<PooledConnection> waiter = new CompletableFuture<>();
+            Worker w = Worker.start("endless-waiter", () -> {
+                try {
+                    waiter.complete(pool.get());
+                } catch (Throwable e) {
+                    waiter.completeExceptionally(e);
+                }
+            });
+            try {
+                Await.until(() -> waiter.isDone() || pool.stats().waiters() == 1, Duration.ofSeconds(5),
+                        () -> "waiting: " + pool.stats());
+                assertThat(waiter).as("still waiting").isNotDone();
+            } finally {
+                held.close();
+            }
+            waiter.get(5, TimeUnit.SECONDS).close();
+            w.join(Duration.ofSeconds(5));
         }
     }
 
