@@ -118,6 +118,23 @@ class LeakDetectionTest extends EchoBackendTest {
         }
     }
 
+    /**
+     * The housekeeping thread scans every quarter of the threshold, so a report is at most that late:
+     * for a one-second threshold every 250 ms, well inside the two seconds allowed here (a scan every
+     * four seconds would miss them). The lease is aged on the engine's clock; only the schedule is real.
+     */
+    @Test
+    void theScheduledScanRunsEveryQuarterOfTheThreshold() throws Exception {
+        try (ConnPool pool = ConnPool.create("quarterly", ConnPoolConfig.builder().maxSize(1)
+                .evictInterval(Duration.ZERO).leakDetectionThreshold(Duration.ofSeconds(1)).build(), tcp())) {
+            PooledConnection held = takeAndKeep(pool);
+            EngineHooks.advanceClock(Duration.ofSeconds(2));
+            Await.until(() -> pool.stats().leaksSuspected() == 1, Duration.ofSeconds(2),
+                    () -> "reported by a scheduled scan: " + pool.stats());
+            held.close();
+        }
+    }
+
     /** Moves the engine's clock, which leases age by, then runs one leak scan on this thread. */
     private static void ageAndScan(ConnPool pool, Duration d) {
         EngineHooks.advanceClock(d);
