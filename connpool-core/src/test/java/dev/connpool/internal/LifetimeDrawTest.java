@@ -5,7 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.connpool.ConnPoolConfig;
 import dev.connpool.HealthCheck;
 import java.net.Socket;
+import dev.connpool.ConnectionFactory;
+import dev.connpool.PooledConnection;
+import dev.connpool.testkit.TestServer;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.util.LongSummaryStatistics;
 import org.junit.jupiter.api.Test;
 
@@ -49,6 +53,30 @@ class LifetimeDrawTest {
             assertThat(engine.drawLifetime()).isZero();
         } finally {
             engine.close(-1);
+        }
+    }
+
+    /** A connection gets a lifetime of its own, drawn from the range; with lifetimes off, none. */
+    @Test
+    void eachConnectionLivesItsDrawnLifetime() throws Exception {
+        Duration max = Duration.ofMinutes(5);
+        try (TestServer server = TestServer.echo()) {
+            ConnectionFactory tcp = ConnectionFactory.tcp(server.host(), server.port(), Duration.ofSeconds(5));
+            PoolEngine mortal = new PoolEngine("mortal", ConnPoolConfig.builder().maxSize(1).maxLifetime(max)
+                    .healthCheck(HealthCheck.none()).evictInterval(Duration.ZERO).build(), tcp);
+            try (PooledConnection c = mortal.get(TimeUnit.SECONDS.toNanos(5))) {
+                long lifetime = PoolEngine.lifetimeOf(mortal.capacity.all[0]);
+                assertThat(lifetime).isBetween(max.toNanos() - max.toNanos() / 10, max.toNanos());
+            } finally {
+                mortal.close(-1);
+            }
+            PoolEngine immortal = new PoolEngine("immortal", ConnPoolConfig.builder().maxSize(1)
+                    .healthCheck(HealthCheck.none()).evictInterval(Duration.ZERO).build(), tcp);
+            try (PooledConnection c = immortal.get(TimeUnit.SECONDS.toNanos(5))) {
+                assertThat(PoolEngine.lifetimeOf(immortal.capacity.all[0])).isZero();
+            } finally {
+                immortal.close(-1);
+            }
         }
     }
 }
