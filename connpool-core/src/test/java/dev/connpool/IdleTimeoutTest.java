@@ -108,4 +108,30 @@ class IdleTimeoutTest extends EchoBackendTest {
             assertThat(s.size()).as("%s", s).isZero();
         }
     }
+
+    /**
+     * Without a health check nothing else would catch it: the idle connection a get closes is never
+     * the one it lends; the get opens a new one (minSize 0).
+     */
+    @Test
+    void aGetLendsANewConnectionNotTheIdleOneItClosed() throws Exception {
+        try (ConnPool pool = ConnPool.create("idle-get-new", ConnPoolConfig.builder().minSize(0).maxSize(1)
+                .healthCheck(HealthCheck.none()).idleTimeout(IDLE).evictInterval(Duration.ZERO).build(), tcp())) {
+            Socket idle;
+            try (PooledConnection c = pool.get(BOUND)) {
+                idle = c.socket();
+            }
+            EngineHooks.advanceClock(IDLE.plusSeconds(1));
+            try (PooledConnection c = pool.get(BOUND)) {
+                assertThat(c.socket()).isNotSameAs(idle);
+                assertThat(c.socket().isClosed()).isFalse();
+                Echo.roundTrip(c);
+            }
+            assertThat(idle.isClosed()).isTrue();
+            PoolStats s = pool.stats();
+            assertThat(s.idleClosed()).as("%s", s).isEqualTo(1);
+            assertThat(s.created()).as("%s", s).isEqualTo(2);
+        }
+        server.awaitOpen(0, BOUND);
+    }
 }
