@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.connpool.testkit.Await;
 import dev.connpool.testkit.EchoBackendTest;
 import dev.connpool.testkit.NoPoolThreads;
+import dev.connpool.testkit.SlowCloseFactory;
 import dev.connpool.testkit.Worker;
 import java.io.IOException;
 import java.net.Socket;
@@ -309,6 +310,32 @@ class CloseTest extends EchoBackendTest {
         PoolStats s = pool.stats();
         assertThat(s.created()).as("%s", s).isEqualTo(1);
         assertThat(s.shutdownClosed()).as("%s", s).isEqualTo(1);
+    }
+
+    /**
+     * A close(grace) that finds only a connection its user is closing right now forces nothing (the
+     * user's close goes on): once that close has ended, a later close(grace) reports every connection
+     * back and none forced.
+     */
+    @Test
+    void aCloseThatFindsOnlyAConnectionBeingClosedForcesNothing() throws Exception {
+        SlowCloseFactory factory = new SlowCloseFactory(server.host(), server.port());
+        ConnPool pool = ConnPool.create("close-finds-closing", ConnPoolConfig.builder().maxSize(1)
+                .evictInterval(Duration.ZERO).build(), factory);
+        PooledConnection c = pool.get(Duration.ofSeconds(5));
+        factory.holdCloseOf(c.socket());
+        c.markUnusable();
+        Worker user = Worker.start("closing-user", c::close);
+        try {
+            factory.awaitInClose();
+            assertThat(pool.close(Duration.ZERO)).as("a connection still open").isFalse();
+        } finally {
+            factory.release();
+        }
+        user.join(Duration.ofSeconds(5));
+        server.awaitOpen(0, Duration.ofSeconds(5));
+        assertThat(pool.close(Duration.ZERO)).as("all back and none forced: %s", pool.stats()).isTrue();
+        assertThat(pool.stats().unusableClosed()).isEqualTo(1);
     }
 
     private static boolean inFrame(Thread t, String method) {

@@ -6,6 +6,8 @@ import dev.connpool.internal.EngineHooks;
 import dev.connpool.testkit.Await;
 import dev.connpool.testkit.Echo;
 import dev.connpool.testkit.EchoBackendTest;
+import dev.connpool.testkit.SlowCloseFactory;
+import dev.connpool.testkit.Worker;
 import java.io.IOException;
 import java.net.Socket;
 import java.time.Duration;
@@ -131,6 +133,40 @@ class IdleTimeoutTest extends EchoBackendTest {
             PoolStats s = pool.stats();
             assertThat(s.idleClosed()).as("%s", s).isEqualTo(1);
             assertThat(s.created()).as("%s", s).isEqualTo(2);
+        }
+        server.awaitOpen(0, BOUND);
+    }
+
+    /**
+     * A connection its user is closing right now no longer counts towards minSize: the evictor keeps
+     * the idle one that is all that will be left, however long it has idled.
+     */
+    @Test
+    void aConnectionBeingClosedDoesNotCountTowardsMinSize() throws Exception {
+        SlowCloseFactory factory = new SlowCloseFactory(server.host(), server.port());
+        try (ConnPool pool = ConnPool.create("idle-while-closing", ConnPoolConfig.builder().minSize(1).maxSize(2)
+                .healthCheck(HealthCheck.none()).idleTimeout(IDLE).evictInterval(Duration.ZERO).build(), factory)) {
+            PooledConnection idle = pool.get(BOUND);
+            PooledConnection closing = pool.get(BOUND);
+            Socket kept = idle.socket();
+            idle.close();
+            factory.holdCloseOf(closing.socket());
+            closing.markUnusable();
+            Worker user = Worker.start("closing-user", closing::close);
+            try {
+                factory.awaitInClose();
+                EngineHooks.advanceClock(IDLE.plusSeconds(1));
+                EngineHooks.evict(pool);
+                PoolStats s = pool.stats();
+                assertThat(s.idleClosed()).as("%s", s).isZero();
+                assertThat(kept.isClosed()).isFalse();
+            } finally {
+                factory.release();
+            }
+            user.join(BOUND);
+            try (PooledConnection c = pool.get(BOUND)) {
+                assertThat(c.socket()).isSameAs(kept);
+            }
         }
         server.awaitOpen(0, BOUND);
     }
