@@ -22,8 +22,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * What the pool's own threads tell the caller (DESIGN §4, close(), and invariant 5): a close
  * that ends normally logs no warning; an interrupt that arrives while close() joins the pool's
  * threads does not cut the join short and is still set when close() returns; a create() on an
- * interrupted thread opens its minSize and keeps the flag; an evictor run that fails is logged; a health check that suspends the pool from the evictor's own thread leaves
- * no thread running.
+ * interrupted thread opens its minSize and keeps the flag; an evictor run that fails is logged;
+ * a health check that suspends the pool from the evictor's own thread leaves no thread running.
  */
 class CloseSignalsTest extends EchoBackendTest {
 
