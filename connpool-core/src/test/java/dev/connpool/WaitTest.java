@@ -3,17 +3,26 @@ package dev.connpool;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.connpool.testkit.AsyncGet;
 import dev.connpool.testkit.Await;
 import dev.connpool.testkit.Echo;
 import dev.connpool.testkit.EchoBackendTest;
+import dev.connpool.testkit.GatedFactory;
 import dev.connpool.testkit.Worker;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 
 /** DESIGN §4 get, step 4: waiting at maxSize, first come first served, direct hand-off. */
@@ -136,6 +145,88 @@ class WaitTest extends EchoBackendTest {
             assertThatThrownBy(pool::get).isInstanceOf(TooManyWaitersException.class);
             a.close();
             b.close();
+        }
+    }
+
+    /** The barging bound (Bag.BARGE_NANOS), on System.nanoTime(), as the engine reads it. */
+    private static final long BARGE_NANOS = Long.getLong("dev.connpool.bargeMicros", 2500L) * 1000L;
+
+    /**
+     * Once the oldest waiter has waited past the barging bound, a return is handed to it inside the
+     * returner's close(): nothing is left available for a running thread to barge in on, and the
+     * returner's lease came through the lock-free path (its return is a CAS that must still look for
+     * waiters). The wait is counted once, and its time is the waiter's own.
+     */
+    @Test
+    void pastTheBargingBoundAReturnIsHandedToTheWaiterWithinClose() throws Exception {
+        try (ConnPool pool = pool("hand-off", ConnPoolConfig.builder().maxSize(1).healthCheck(HealthCheck.none()))) {
+            pool.get().close();
+            PooledConnection held = pool.get(); // this thread's last return: lent lock-free
+            Socket only = held.socket();
+            AtomicReference<Socket> got = new AtomicReference<>();
+            CountDownLatch giveBack = new CountDownLatch(1);
+            long started = System.nanoTime();
+            Worker waiter = Worker.start("waiter", () -> {
+                try (PooledConnection c = pool.get(Duration.ofSeconds(10))) {
+                    got.set(c.socket());
+                    assertThat(giveBack.await(10, TimeUnit.SECONDS)).isTrue(); // held while this thread looks
+                }
+            });
+            Await.until(() -> pool.stats().waiters() == 1, Duration.ofSeconds(5), "waiter queued");
+            // it queued before this point, so it is past the bound once the bound has passed from here
+            awaitParkedInGetAfter(waiter.thread(), System.nanoTime() + BARGE_NANOS);
+            held.close();
+            PoolStats now = pool.stats();
+            assertThat(now.waiters()).as("handed over within close(): %s", now).isZero();
+            assertThat(now.available()).as("nothing left for a running thread: %s", now).isZero();
+            giveBack.countDown();
+            waiter.join(Duration.ofSeconds(10));
+            long took = System.nanoTime() - started;
+            assertThat(got.get()).isSameAs(only);
+            PoolStats after = pool.stats();
+            assertThat(after.waitCount()).isEqualTo(1);
+            assertThat(after.waitTime()).isGreaterThanOrEqualTo(Duration.ofNanos(BARGE_NANOS))
+                    .isLessThanOrEqualTo(Duration.ofNanos(took));
+        }
+    }
+
+    /**
+     * Waits until the thread is parked in get() in a park it began after {@code nanoTime}: a waiter
+     * that parks past the bound has switched the pool to hand-off first. It may be in such a park
+     * already, so it is woken once (as a spurious wake-up may, which the engine must take in its
+     * stride) and the next park is awaited: a park raises the thread's waited count, and a count
+     * above the one read before the wake-up is a park begun after it.
+     */
+    private static void awaitParkedInGetAfter(Thread t, long nanoTime) {
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        Await.until(() -> System.nanoTime() - nanoTime > 0, Duration.ofSeconds(5), "past the bound");
+        long before = threads.getThreadInfo(t.getId()).getWaitedCount();
+        LockSupport.unpark(t);
+        Await.until(() -> {
+            ThreadInfo i = threads.getThreadInfo(t.getId());
+            return i.getWaitedCount() > before && i.getThreadState() == Thread.State.TIMED_WAITING
+                    && i.getLockName() != null && i.getLockName().startsWith("dev.connpool.internal.Acquirer@");
+        }, Duration.ofSeconds(5), () -> t.getName() + " parked in get() again: " + threads.getThreadInfo(t.getId()));
+    }
+
+    /**
+     * maxWaiters bounds the callers waiting for a return: one whose own connect is in progress is
+     * not one of them, so it leaves room in the queue for a caller who must wait.
+     */
+    @Test
+    void aCallerWithAConnectOfItsOwnDoesNotCountAgainstMaxWaiters() throws Exception {
+        GatedFactory gated = new GatedFactory(tcp());
+        try (ConnPool pool = ConnPool.create("waiters-connecting", ConnPoolConfig.builder().maxSize(1).maxWaiters(1)
+                .healthCheck(HealthCheck.none()).build(), gated)) {
+            AsyncGet connecting = AsyncGet.start(pool, Duration.ofSeconds(10));
+            gated.awaitEntered();
+            AsyncGet waiting = AsyncGet.start(pool, Duration.ofSeconds(10));
+            Await.until(() -> pool.stats().waiters() == 2 || waiting.isDone(), Duration.ofSeconds(5), "second caller queued");
+            assertThat(waiting.isDone()).as("queued, not refused").isFalse();
+            gated.release();
+            connecting.connection(Duration.ofSeconds(10)).close();
+            waiting.connection(Duration.ofSeconds(10)).close();
+            assertThat(pool.stats().created()).isEqualTo(1);
         }
     }
 }

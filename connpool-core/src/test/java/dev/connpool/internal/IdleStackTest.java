@@ -46,7 +46,9 @@ class IdleStackTest {
         // the ghost's entry is still there until removed
         stack.remove(top);
         assertThatThrownBy(() -> stack.remove(top)).isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("not in idle stack");
+                .hasMessageContaining("not in idle stack")
+                .hasMessageContaining("Slot[").hasMessageContaining("bits=" + Slot.GHOST); // names the slot
+
     }
 
     @Test
@@ -88,5 +90,21 @@ class IdleStackTest {
         assertThat(stack.availableBottomUp()).containsExactly(a, b, c, d);
         assertThat(stack.claimTop()).isSameAs(d);
         assertThat(stack.claimAnyInPlace()).isSameAs(c);
+    }
+
+    @Test
+    void theBottomEntryIsSeenByTheLockFreeScans() {
+        // the longest idle connection sits at index 0: a scan that stops above it would call a
+        // pool with one idle connection under a lent one empty
+        IdleStack stack = new IdleStack(2);
+        Slot bottom = available();
+        Slot lent = available();
+        stack.push(bottom);
+        stack.push(lent);
+        assertThat(lent.claimInPlace()).isPositive();
+        assertThat(stack.hasAvailable()).isTrue();
+        assertThat(stack.claimAnyInPlace()).isSameAs(bottom);
+        assertThat(stack.hasAvailable()).isFalse();
+        assertThat(stack.claimAnyInPlace()).isNull();
     }
 }

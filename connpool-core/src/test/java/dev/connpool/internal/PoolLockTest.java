@@ -100,4 +100,44 @@ class PoolLockTest {
         lock.unlock();
         Await.until(() -> !lock.isLocked(), Duration.ofSeconds(1), "the lock is free");
     }
+
+    /**
+     * close() waits on a condition of the lock, which releases it without unlock(): wakeNow() wakes
+     * what was queued before that, with the lock still held, or the waiters sleep through the wait.
+     */
+    @Test
+    void wakeNowWakesTheQueuedWaitersWhileTheLockIsStillHeld() throws InterruptedException {
+        PoolLock lock = new PoolLock();
+        CountDownLatch made = new CountDownLatch(1);
+        CountDownLatch woke = new CountDownLatch(1);
+        AtomicBoolean go = new AtomicBoolean();
+        Waiter[] waiter = new Waiter[1];
+        Thread t = new Thread(() -> {
+            waiter[0] = new Waiter(0, lock);
+            made.countDown();
+            while (!go.get()) {
+                LockSupport.park(this); // spurious returns loop; only the wake-up sets go first
+            }
+            woke.countDown();
+        }, "pool-lock-wake-now");
+        t.start();
+        try {
+            assertThat(made.await(10, TimeUnit.SECONDS)).isTrue();
+            lock.lock();
+            try {
+                lock.wakeLater(waiter[0]);
+                go.set(true);
+                lock.wakeNow();
+                assertThat(woke.await(10, TimeUnit.SECONDS)).as("woken with the lock held").isTrue();
+                assertThat(lock.isHeldByCurrentThread()).isTrue();
+            } finally {
+                lock.unlock();
+            }
+        } finally {
+            go.set(true);
+            LockSupport.unpark(t);
+            t.join(10_000);
+        }
+        assertThat(t.isAlive()).isFalse();
+    }
 }
