@@ -13,8 +13,11 @@ import dev.connpool.testkit.TestServer;
 import dev.connpool.testkit.Worker;
 import java.io.InterruptedIOException;
 import java.net.ConnectException;
+import java.net.Socket;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -200,6 +203,68 @@ class DeadlineTest {
             Await.until(() -> pool.stats().connecting() == 0, connectTimeout.plusSeconds(5), "connect ended");
             assertThat(pool.stats().connectFailures()).isEqualTo(1);
             assertThat(pool.stats().size()).isZero();
+        }
+    }
+
+    /**
+     * The line where the caller's deadline starts to bound the health check is 2 ms, inclusive: a
+     * get(2 ms) hands the check its own deadline, a get just under it hands the check none (the check's
+     * own timeout bounds it then; see ZeroTimeoutTest).
+     */
+    @Test
+    void aTwoMillisecondGetBoundsTheHealthCheckByItsDeadlineAndOneJustUnderDoesNot() throws Exception {
+        List<Long> deadlines = new CopyOnWriteArrayList<>();
+        HealthCheck recording = new HealthCheck() {
+            @Override
+            public void check(Socket socket) {
+            }
+
+            @Override
+            public void check(Socket socket, long deadlineNanos) {
+                deadlines.add(deadlineNanos);
+            }
+        };
+        try (TestServer server = TestServer.echo();
+             ConnPool pool = ConnPool.create("check-line", ConnPoolConfig.builder().maxSize(1).healthCheck(recording).build(),
+                     ConnectionFactory.tcp(server.host(), server.port(), Duration.ofSeconds(5)))) {
+            pool.get().close(); // a fresh connection is lent unchecked; from here on it is idle
+            long before = System.nanoTime();
+            try (PooledConnection c = pool.get(Duration.ofNanos(2_000_000))) {
+                long after = System.nanoTime();
+                assertThat(deadlines).hasSize(1);
+                assertThat(deadlines.get(0) - before).as("the caller's deadline, 2 ms after its start")
+                        .isBetween(2_000_000L, after - before + 2_000_000L);
+            }
+            try (PooledConnection c = pool.get(Duration.ofNanos(1_999_999))) {
+                assertThat(deadlines).hasSize(2);
+                assertThat(Duration.ofNanos(deadlines.get(1) - System.nanoTime())).as("no deadline of the caller's")
+                        .isGreaterThan(Duration.ofDays(1));
+            }
+        }
+    }
+
+    /**
+     * A check that finds no time to run lends nothing: the get puts the connection back unchecked
+     * and times out at its deadline, not before it and not long after it.
+     */
+    @Test
+    void aSkippedHealthCheckTimesTheGetOutAtItsDeadlineAndKeepsTheConnection() throws Exception {
+        HealthCheck noTime = socket -> {
+            throw new HealthCheckSkippedException("no time left, on purpose");
+        };
+        try (TestServer server = TestServer.echo();
+             ConnPool pool = ConnPool.create("skipped", ConnPoolConfig.builder().maxSize(1).healthCheck(noTime).build(),
+                     ConnectionFactory.tcp(server.host(), server.port(), Duration.ofSeconds(5)))) {
+            pool.get().close(); // a fresh connection is lent unchecked; from here on it is idle
+            Duration timeout = Duration.ofMillis(50);
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> pool.get(timeout)).isInstanceOf(AcquireTimeoutException.class);
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+            assertThat(took).isBetween(timeout, timeout.plus(SLACK));
+            PoolStats stats = pool.stats();
+            assertThat(stats.available()).as("put back unchecked: %s", stats).isEqualTo(1);
+            assertThat(stats.pingFailed()).isZero();
+            assertThat(stats.timeouts()).isEqualTo(1);
         }
     }
 }

@@ -5,12 +5,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.connpool.internal.EngineHooks;
 import dev.connpool.testkit.Echo;
 import dev.connpool.testkit.EchoBackendTest;
+import dev.connpool.testkit.Worker;
 import java.io.IOException;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 
@@ -193,6 +197,38 @@ class GetTest extends EchoBackendTest {
         long end = System.nanoTime() + d.toNanos();
         for (long left = d.toNanos(); left > 0; left = end - System.nanoTime()) {
             LockSupport.parkNanos(left);
+        }
+    }
+
+    /**
+     * Each thread's next get lends the connection that thread returned last (its hint), even when
+     * another thread has returned one since, which now sits on top of the idle stack.
+     */
+    @Test
+    void aThreadGetsBackTheConnectionItReturnedLastBeforeAnotherThreadsLaterReturn() throws Exception {
+        try (ConnPool pool = ConnPool.create("hint", ConnPoolConfig.builder().maxSize(2)
+                .healthCheck(HealthCheck.none()).build(), tcp())) {
+            PooledConnection mine = pool.get();
+            Socket mySocket = mine.socket();
+            CountDownLatch holding = new CountDownLatch(1);
+            CountDownLatch giveBack = new CountDownLatch(1);
+            AtomicReference<Socket> theirs = new AtomicReference<>();
+            Worker other = Worker.start("other", () -> {
+                try (PooledConnection c = pool.get()) {
+                    theirs.set(c.socket());
+                    holding.countDown();
+                    assertThat(giveBack.await(10, TimeUnit.SECONDS)).isTrue();
+                }
+            });
+            assertThat(holding.await(10, TimeUnit.SECONDS)).isTrue();
+            mine.close();
+            giveBack.countDown();
+            other.join(Duration.ofSeconds(10));
+            assertThat(theirs.get()).isNotSameAs(mySocket);
+            try (PooledConnection again = pool.get()) {
+                assertThat(again.socket()).as("this thread's own last return, not the other thread's").isSameAs(mySocket);
+            }
+            assertThat(pool.stats().created()).isEqualTo(2);
         }
     }
 }

@@ -292,4 +292,31 @@ class ResizeTest extends EchoBackendTest {
             server.awaitOpen(2, BOUND);
         }
     }
+
+    /**
+     * Lent excess is closed on its return even when it was lent through the lock-free path (its
+     * return is then one CAS, which must still notice that the pool is over its new maxSize).
+     */
+    @Test
+    void lentExcessLentLockFreeIsClosedOnItsReturn() throws Exception {
+        try (ConnPool pool = pool("shrink-ghosts", ConnPoolConfig.builder().maxSize(2)
+                .healthCheck(HealthCheck.none()).evictInterval(Duration.ZERO))) {
+            List<PooledConnection> fresh = take(pool, 2);
+            for (PooledConnection c : fresh) {
+                c.close();
+            }
+            List<PooledConnection> held = take(pool, 2); // both lent lock-free now, from the idle stack
+            pool.resize(0, 1);
+            Socket first = held.get(0).socket();
+            held.get(0).close();
+            assertThat(first.isClosed()).as("the excess, closed on its return").isTrue();
+            Socket second = held.get(1).socket();
+            held.get(1).close();
+            assertThat(second.isClosed()).as("within the new maxSize, kept").isFalse();
+            PoolStats stats = pool.stats();
+            assertThat(stats.size()).isEqualTo(1);
+            assertThat(stats.available()).isEqualTo(1);
+            assertThat(stats.idleClosed()).isEqualTo(1);
+        }
+    }
 }

@@ -235,4 +235,27 @@ class SoftEvictTest extends EchoBackendTest {
             }
         }
     }
+
+    /**
+     * A lent connection soft-evicted is closed on its return even when it was lent through the
+     * lock-free path (its return is then one CAS, which must still notice the eviction).
+     */
+    @Test
+    void aConnectionLentLockFreeAndSoftEvictedIsClosedOnItsReturn() throws Exception {
+        try (ConnPool pool = ConnPool.create("soft-ghost", ConnPoolConfig.builder().maxSize(1)
+                .healthCheck(HealthCheck.none()).evictInterval(Duration.ZERO).build(), tcp())) {
+            pool.get().close();
+            PooledConnection c = pool.get(); // this thread's last return: lent lock-free
+            Socket s = c.socket();
+            assertThat(pool.softEvictAll()).as("none idle").isZero();
+            c.close();
+            assertThat(s.isClosed()).isTrue();
+            PoolStats stats = pool.stats();
+            assertThat(stats.lifetimeClosed()).isEqualTo(1);
+            assertThat(stats.available()).isZero();
+            try (PooledConnection next = pool.get()) {
+                assertThat(next.socket()).isNotSameAs(s);
+            }
+        }
+    }
 }
