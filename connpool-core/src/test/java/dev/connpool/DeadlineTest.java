@@ -3,6 +3,7 @@ package dev.connpool;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.connpool.testkit.AsyncGet;
 import dev.connpool.testkit.Await;
 import dev.connpool.testkit.Echo;
 import dev.connpool.testkit.HangingServer;
@@ -21,6 +22,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -256,7 +258,9 @@ class DeadlineTest {
              ConnPool pool = ConnPool.create("skipped", ConnPoolConfig.builder().maxSize(1).healthCheck(noTime).build(),
                      ConnectionFactory.tcp(server.host(), server.port(), Duration.ofSeconds(5)))) {
             pool.get().close(); // a fresh connection is lent unchecked; from here on it is idle
-            Duration timeout = Duration.ofMillis(50);
+            // the first timeout pays for loading its classes, which could hide a get that ends early
+            assertThatThrownBy(() -> pool.get(Duration.ofMillis(5))).isInstanceOf(AcquireTimeoutException.class);
+            Duration timeout = Duration.ofMillis(100);
             long start = System.nanoTime();
             assertThatThrownBy(() -> pool.get(timeout)).isInstanceOf(AcquireTimeoutException.class);
             Duration took = Duration.ofNanos(System.nanoTime() - start);
@@ -264,7 +268,31 @@ class DeadlineTest {
             PoolStats stats = pool.stats();
             assertThat(stats.available()).as("put back unchecked: %s", stats).isEqualTo(1);
             assertThat(stats.pingFailed()).isZero();
-            assertThat(stats.timeouts()).isEqualTo(1);
+            assertThat(stats.timeouts()).isEqualTo(2);
+        }
+    }
+
+    /**
+     * REPRODUCER, NOT A PASSING TEST (helper hB, issue 13): a defect. A get with a timeout under
+     * 2 ms (get(ZERO) included) whose health check throws HealthCheckSkippedException never returns
+     * while the pool is open: the check is then given no deadline of the caller's (Acquirer's
+     * checkDeadline, start + NO_DEADLINE), and lendable() waits out that same deadline in
+     * waitUntil() instead of the caller's, about 73 years. DESIGN §4: one deadline bounds
+     * everything. HealthCheck's Javadoc invites a user's check to throw HealthCheckSkippedException.
+     * Fails every run (3 of 3) on the current engine.
+     */
+    @Test
+    @Disabled("reproducer of a defect: get(ZERO) hangs when the health check skips")
+    void aZeroTimeoutGetWhoseHealthCheckSkipsEndsAtOnce() throws Exception {
+        HealthCheck noTime = socket -> {
+            throw new HealthCheckSkippedException("no time left, on purpose");
+        };
+        try (TestServer server = TestServer.echo();
+             ConnPool pool = ConnPool.create("skipped-zero", ConnPoolConfig.builder().maxSize(1).healthCheck(noTime).build(),
+                     ConnectionFactory.tcp(server.host(), server.port(), Duration.ofSeconds(5)))) {
+            pool.get().close(); // a fresh connection is lent unchecked; from here on it is idle
+            AsyncGet zero = AsyncGet.start(pool, Duration.ZERO);
+            assertThat(zero.outcome(SLACK)).isInstanceOf(AcquireTimeoutException.class);
         }
     }
 }
