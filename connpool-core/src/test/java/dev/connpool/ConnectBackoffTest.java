@@ -24,6 +24,8 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import javax.net.ssl.SSLHandshakeException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -193,7 +195,12 @@ class ConnectBackoffTest {
             lent.markUnusable();
             lent.close();
             // nothing is left that could come back: refused now, long before its 20 s deadline
-            assertThat(waiter.outcome(BOUND)).isInstanceOf(ConnectFailedException.class);
+            Object refused = waiter.outcome(BOUND);
+            assertThat(refused).isInstanceOf(ConnectFailedException.class);
+            // and told when the pool dials again: within the longest delay, not past it
+            Matcher next = Pattern.compile("the next attempt in (\\d+) ms").matcher(((Throwable) refused).getMessage());
+            assertThat(next.find()).as("%s", refused).isTrue();
+            assertThat(Long.parseLong(next.group(1))).isBetween(0L, ConnPoolConfig.DEFAULT_MAX_CONNECT_BACKOFF.toMillis());
         }
     }
 
