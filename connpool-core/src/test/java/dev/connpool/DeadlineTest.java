@@ -22,7 +22,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -273,16 +272,12 @@ class DeadlineTest {
     }
 
     /**
-     * REPRODUCER, NOT A PASSING TEST (helper hB, issue 13): a defect. A get with a timeout under
-     * 2 ms (get(ZERO) included) whose health check throws HealthCheckSkippedException never returns
-     * while the pool is open: the check is then given no deadline of the caller's (Acquirer's
-     * checkDeadline, start + NO_DEADLINE), and lendable() waits out that same deadline in
-     * waitUntil() instead of the caller's, about 73 years. DESIGN §4: one deadline bounds
-     * everything. HealthCheck's Javadoc invites a user's check to throw HealthCheckSkippedException.
-     * Fails every run (3 of 3) on the current engine.
+     * A get too short to give the health check a deadline of its own (under 2 ms, get(ZERO) too)
+     * still ends at its own deadline when the check skips: the check runs without the caller's
+     * deadline, but the skip is waited out to the caller's. It used to wait out the check's
+     * (none: about 73 years), so that get(ZERO) never returned while the pool was open.
      */
     @Test
-    @Disabled("reproducer of a defect: get(ZERO) hangs when the health check skips")
     void aZeroTimeoutGetWhoseHealthCheckSkipsEndsAtOnce() throws Exception {
         HealthCheck noTime = socket -> {
             throw new HealthCheckSkippedException("no time left, on purpose");

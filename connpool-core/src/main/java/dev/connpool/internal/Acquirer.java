@@ -124,7 +124,7 @@ final class Acquirer {
                         fresh = w.fresh;
                     }
                 }
-                if (fresh || lendable(s, seq, checkDeadline, timeoutNanos)) {
+                if (fresh || lendable(s, seq, checkDeadline, deadline, timeoutNanos)) {
                     counters.slowSuccesses.incrementAndGet();
                     return s;
                 }
@@ -156,9 +156,12 @@ final class Acquirer {
     /**
      * Vets a slot the caller holds; one that fails is destroyed (counted under its reason).
      *
+     * @param checkDeadline the deadline the health check gets (none for a get too short to check)
+     * @param deadline the caller's own deadline, which a skipped check waits out
      * @return true to lend it
      */
-    private boolean lendable(Slot s, long seq, long deadline, long timeoutNanos) throws IOException {
+    private boolean lendable(Slot s, long seq, long checkDeadline, long deadline, long timeoutNanos)
+            throws IOException {
         int v = vetting.settle(s, seq, pool.closer, true);
         if (v == Vetting.GONE) {
             return false;
@@ -174,7 +177,7 @@ final class Acquirer {
             bag.putBack(s, seq, false); // unchecked, as good as before
             throw interrupted();
         }
-        Throwable failure = vetting.check(s, deadline);
+        Throwable failure = vetting.check(s, checkDeadline);
         if (failure == null) {
             pool.intake.reached();
             if (Thread.currentThread().isInterrupted()) {
