@@ -9,10 +9,12 @@ import dev.connpool.testkit.Await;
 import dev.connpool.testkit.Echo;
 import dev.connpool.testkit.EchoBackendTest;
 import dev.connpool.testkit.PoolLog;
+import dev.connpool.testkit.SwitchableFactory;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import java.util.logging.Level;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -172,6 +174,32 @@ class CallbackFailureTest extends EchoBackendTest {
     @Test
     void aFactoryThrowingAnErrorFailsTheGetAndFreesTheRoom() throws Exception {
         factoryFailureFreesTheRoom("factory-error", () -> new UserError("the factory"));
+    }
+
+    /**
+     * A factory throwing something other than an {@code IOException} is a bug in user code: logged
+     * as a WARNING naming the pool, with what it threw. A refused connect is the backend's answer,
+     * reported to the caller only.
+     */
+    @Test
+    void aFactoryThrowingARuntimeExceptionIsLoggedARefusedConnectIsNot() throws Exception {
+        try (ConnPool pool = ConnPool.create("factory-refused", ConnPoolConfig.builder().maxSize(1)
+                .evictInterval(Duration.ZERO).build(), SwitchableFactory.refusing())) {
+            assertThatThrownBy(() -> pool.get(BOUND)).isInstanceOf(ConnectFailedException.class)
+                    .hasCauseInstanceOf(java.net.ConnectException.class);
+        } // close() joins the connector's threads: anything they log is logged by now
+        assertThat(log.at(Level.WARNING, "connection factory threw")).as(log.messages()).isEmpty();
+        BrokenFactory factory = new BrokenFactory(tcp(), () -> new UserFailure("the factory"), true);
+        try (ConnPool pool = ConnPool.create("factory-logged", ConnPoolConfig.builder().maxSize(1)
+                .evictInterval(Duration.ZERO).build(), factory)) {
+            assertThatThrownBy(() -> pool.get(BOUND)).isInstanceOf(ConnectFailedException.class)
+                    .hasCauseInstanceOf(UserFailure.class);
+        }
+        assertThat(log.at(Level.WARNING, "connection factory threw")).as(log.messages()).singleElement()
+                .satisfies(r -> {
+                    assertThat(r.getMessage()).contains("'factory-logged'");
+                    assertThat(r.getThrown()).isInstanceOf(UserFailure.class);
+                });
     }
 
     private void factoryFailureFreesTheRoom(String name, Supplier<? extends Throwable> toThrow) throws Exception {

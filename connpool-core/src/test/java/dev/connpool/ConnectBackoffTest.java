@@ -8,6 +8,7 @@ import dev.connpool.testkit.AsyncGet;
 import dev.connpool.testkit.Await;
 import dev.connpool.testkit.Certificates;
 import dev.connpool.testkit.Echo;
+import dev.connpool.testkit.GatedFactory;
 import dev.connpool.testkit.Interrupts;
 import dev.connpool.testkit.NoPoolThreads;
 import dev.connpool.testkit.Stress;
@@ -20,8 +21,10 @@ import java.net.ConnectException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
@@ -255,6 +258,154 @@ class ConnectBackoffTest {
             Await.until(() -> pool.stats().size() == 2, pool.config().maxConnectBackoff().plusSeconds(1),
                     () -> "refilled: " + pool.stats());
             live.awaitOpen(2, BOUND);
+        }
+    }
+
+    /**
+     * While backing off, a refill starts the probe only when the pool is below minSize: a resize
+     * whose minSize the open connection already meets starts no connect.
+     */
+    @Test
+    void aResizeWhileBackingOffStartsNoConnectWhenTheOpenConnectionsMeetMinSize() throws Exception {
+        factory.switchTo(liveTcp());
+        try (ConnPool pool = ConnPool.create("min-met", ConnPoolConfig.builder().maxSize(3)
+                .evictInterval(Duration.ZERO).build(), factory)) {
+            PooledConnection lent = pool.get(BOUND);
+            factory.switchTo(SwitchableFactory.refusing());
+            assertThatThrownBy(() -> pool.get(BOUND)).isInstanceOf(ConnectFailedException.class);
+            pool.resize(1, 3);
+            assertThat(pool.stats().connecting()).as("connects after resize(1, 3): %s", pool.stats()).isZero();
+            lent.close();
+            assertThat(pool.stats().size()).isEqualTo(1);
+        }
+    }
+
+    /**
+     * A connect in flight when the backoff starts counts like an open connection: towards minSize
+     * (a resize to a minSize it meets starts no probe) and against maxSize (a waiter at a full pool
+     * starts no probe, it waits for that connect).
+     */
+    @Test
+    void aConnectInFlightCountsTowardsMinSizeAndAgainstMaxSizeWhileBackingOff() throws Exception {
+        GatedFactory gated = new GatedFactory(factory);
+        try (ConnPool pool = ConnPool.create("in-flight", ConnPoolConfig.builder().maxSize(3).failFast(false)
+                .evictInterval(Duration.ZERO).build(), gated)) {
+            AsyncGet first = AsyncGet.start(pool, Duration.ofSeconds(20)); // its connect waits at the gate
+            gated.awaitEntered();
+            assertThatThrownBy(() -> pool.get(BOUND)).isInstanceOf(ConnectFailedException.class); // backoff starts
+            pool.resize(1, 3);
+            assertThat(pool.stats().connecting()).as("after resize(1, 3): %s", pool.stats()).isEqualTo(1);
+            pool.resize(0, 1);
+            AsyncGet second = AsyncGet.start(pool, Duration.ofSeconds(20));
+            Await.until(() -> pool.stats().waiters() == 2, BOUND, () -> "both wait: " + pool.stats());
+            assertThat(pool.stats().connecting()).as("a waiter at the full pool: %s", pool.stats()).isEqualTo(1);
+            factory.switchTo(liveTcp());
+            gated.release();
+            first.connection(BOUND).close();
+            second.connection(BOUND).close();
+            assertThat(factory.attempts()).as("the gated connect and the refused one").isEqualTo(2);
+            live.awaitAccepted(1, BOUND);
+        }
+    }
+
+    /**
+     * With the backoff off, a connect that fails frees its room for the next waiter at once: the
+     * waiter, which has waited past the barging bound and sleeps until served, gets a connect.
+     */
+    @Test
+    void aFailedConnectLetsTheNextWaiterConnect() throws Exception {
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        ConnectionFactory liveTcp = liveTcp();
+        AtomicInteger calls = new AtomicInteger();
+        ConnectionFactory firstRefused = () -> {
+            if (calls.incrementAndGet() > 1) {
+                return liveTcp.create();
+            }
+            entered.countDown();
+            try {
+                if (!release.await(10, TimeUnit.SECONDS)) {
+                    throw new IOException("never released");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted");
+            }
+            throw new ConnectException("the first connect refused on purpose");
+        };
+        try (ConnPool pool = ConnPool.create("next-waiter", ConnPoolConfig.builder().maxSize(1)
+                .maxConnectBackoff(Duration.ZERO).evictInterval(Duration.ZERO).build(), firstRefused)) {
+            AsyncGet first = AsyncGet.start(pool, Duration.ofSeconds(20));
+            assertThat(entered.await(5, TimeUnit.SECONDS)).isTrue();
+            AsyncGet second = AsyncGet.start(pool, Duration.ofSeconds(20));
+            Await.until(() -> pool.stats().waiters() == 2, BOUND, () -> "both wait: " + pool.stats());
+            // past the barging bound (2.5 ms): the second waiter now sleeps until something serves it
+            long bound = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(20);
+            Await.until(() -> System.nanoTime() - bound > 0, BOUND, "the barging bound passed");
+            release.countDown();
+            assertThat(first.outcome(BOUND)).isInstanceOf(ConnectFailedException.class);
+            try (PooledConnection c = second.connection(BOUND)) {
+                Echo.roundTrip(c);
+            }
+            assertThat(calls).hasValue(2);
+        }
+    }
+
+    /**
+     * After the probe reconnects, the waiters queued behind a lent connection are served at once:
+     * the probe's connection goes to the first, and the second gets a connect of its own.
+     */
+    @Test
+    void theProbesSuccessLetsEveryWaiterConnect() throws Exception {
+        factory.switchTo(liveTcp());
+        try (ConnPool pool = ConnPool.create("recovered", ConnPoolConfig.builder().maxSize(3)
+                .evictInterval(Duration.ZERO).build(), factory)) {
+            PooledConnection[] lent = new PooledConnection[1];
+            AsyncGet first = waiterBehind(pool, lent, Duration.ofSeconds(20));
+            AsyncGet second = AsyncGet.start(pool, Duration.ofSeconds(20));
+            Await.until(() -> pool.stats().waiters() == 2, BOUND, () -> "both wait: " + pool.stats());
+            factory.switchTo(liveTcp());
+            first.connection(BOUND).close();
+            second.connection(BOUND).close();
+            lent[0].close();
+            live.awaitAccepted(3, BOUND);
+        }
+    }
+
+    /** The probe's success ends the backoff, and the pool refills to minSize at once (evictor off). */
+    @Test
+    void theProbesSuccessRefillsToMinSize() throws Exception {
+        try (ConnPool pool = ConnPool.create("refilled", ConnPoolConfig.builder().minSize(2).maxSize(4)
+                .failFast(false).evictInterval(Duration.ZERO).build(), factory)) {
+            // the first get during the backoff is refused, and starts the probe
+            assertThatThrownBy(() -> pool.get(BOUND)).isInstanceOf(ConnectFailedException.class);
+            factory.switchTo(liveTcp());
+            Await.until(() -> pool.stats().size() == 2, BOUND, () -> "refilled: " + pool.stats());
+            live.awaitOpen(2, BOUND);
+        }
+    }
+
+    /**
+     * A probe waiting out its delay when the pool is suspended gives up: it never dials, and its
+     * room is given back.
+     */
+    @Test
+    void aProbeWaitingWhenThePoolIsSuspendedGivesUpAndGivesItsRoomBack() throws Exception {
+        ConnPool pool = ConnPool.create("probe-suspended", ConnPoolConfig.builder().maxSize(2)
+                .evictInterval(Duration.ZERO).build(), factory);
+        try {
+            assertThatThrownBy(() -> pool.get(BOUND)).isInstanceOf(ConnectFailedException.class);
+            assertThatThrownBy(() -> pool.get(BOUND)).isInstanceOf(ConnectFailedException.class)
+                    .hasMessageContaining("connect backoff");
+            int attempts = factory.attempts();
+            assertThat(pool.stats().connecting()).as("the probe waits").isEqualTo(1);
+            pool.suspend();
+            Await.until(() -> pool.stats().connecting() == 0, BOUND, () -> "the probe gave up: " + pool.stats());
+            pool.close(); // joins the connector's threads
+            assertThat(factory.attempts()).as("the probe never dialed").isEqualTo(attempts);
+            assertThat(pool.stats().connecting()).isZero();
+        } finally {
+            pool.close();
         }
     }
 

@@ -7,7 +7,9 @@ import dev.connpool.testkit.Await;
 import dev.connpool.testkit.EchoBackendTest;
 import dev.connpool.testkit.GatedFactory;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -81,6 +83,28 @@ class MetricsTrackerTest extends EchoBackendTest {
             long after = System.nanoTime();
             assertThat(acquired.get()).as("the get, ns").isBetween(0L, got - before);
             assertThat(released.get()).as("the lease, ns").isBetween(0L, after - before);
+        }
+    }
+
+    /**
+     * {@code connected(nanos)} gets the time the factory took: never negative, never more than the
+     * whole {@code get} that waited for the connect (measured around it by the test).
+     */
+    @Test
+    void connectedReportsTheTimeTheFactoryTook() throws Exception {
+        try (ConnPool pool = ConnPool.create("connect-time", ConnPoolConfig.builder().maxSize(1).build(), tcp())) {
+            List<Long> connects = new CopyOnWriteArrayList<>();
+            pool.addMetricsTracker(new MetricsTracker() {
+                @Override
+                public void connected(long nanos) {
+                    connects.add(nanos);
+                }
+            });
+            long t0 = System.nanoTime();
+            pool.get(BOUND).close();
+            long around = System.nanoTime() - t0;
+            Await.until(() -> connects.size() == 1, BOUND, () -> "connects reported: " + connects);
+            assertThat(connects.get(0)).isBetween(0L, around);
         }
     }
 

@@ -96,6 +96,21 @@ class ResizeTest extends EchoBackendTest {
         }
     }
 
+    /** A resize that still leaves room for every connection open closes none of them. */
+    @Test
+    void shrinkingToAboveTheOpenCountClosesNothing() throws Exception {
+        try (ConnPool pool = pool("still-room", ConnPoolConfig.builder().maxSize(4).evictInterval(Duration.ZERO))) {
+            take(pool, 2).forEach(PooledConnection::close);
+            server.awaitOpen(2, BOUND);
+            pool.resize(0, 3);
+            PoolStats s = pool.stats();
+            assertThat(s.available()).as("%s", s).isEqualTo(2);
+            assertThat(s.idleClosed()).as("%s", s).isZero();
+            take(pool, 2).forEach(PooledConnection::close);
+            assertThat(server.accepted()).as("the same two lent again").isEqualTo(2);
+        }
+    }
+
     @Test
     void raisingMinSizeRefillsAndLoweringItLetsIdleTimeoutShrink() throws Exception {
         try (ConnPool pool = pool("min", ConnPoolConfig.builder().maxSize(4).idleTimeout(Duration.ofMillis(50))

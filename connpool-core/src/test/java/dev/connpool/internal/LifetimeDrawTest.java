@@ -45,6 +45,25 @@ class LifetimeDrawTest {
         }
     }
 
+    /** The ceiling itself is among the lifetimes drawn (the range is closed at the top). */
+    @Test
+    void theCeilingItselfIsDrawn() {
+        PoolEngine engine = new PoolEngine("ceiling", ConnPoolConfig.builder().maxSize(1)
+                .maxLifetime(Duration.ofNanos(20)).healthCheck(HealthCheck.none()).evictInterval(Duration.ZERO)
+                .build(), Socket::new);
+        try {
+            LongSummaryStatistics stats = new LongSummaryStatistics();
+            for (int i = 0; i < 1_000; i++) {
+                stats.accept(engine.drawLifetime());
+            }
+            // [18, 20]: each draw is 20 with probability 1/3, so 1,000 draws without it do not happen
+            assertThat(stats.getMin()).isEqualTo(18);
+            assertThat(stats.getMax()).isEqualTo(20);
+        } finally {
+            engine.close(-1);
+        }
+    }
+
     @Test
     void noLifetimeWhenDisabled() {
         PoolEngine engine = new PoolEngine("immortal", ConnPoolConfig.builder().maxSize(1)
