@@ -13,7 +13,9 @@ import dev.connpool.testkit.Echo;
 import dev.connpool.testkit.EchoBackendTest;
 import dev.connpool.testkit.Stress;
 import dev.connpool.testkit.VirtualThreads;
+import dev.connpool.testkit.Worker;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,10 +23,12 @@ import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -108,6 +112,84 @@ class ResizeTest extends EchoBackendTest {
             assertThat(s.idleClosed()).as("%s", s).isZero();
             take(pool, 2).forEach(PooledConnection::close);
             assertThat(server.accepted()).as("the same two lent again").isEqualTo(2);
+        }
+    }
+
+    /** Waits out the barging bound (2.5 ms): a waiter past it sleeps until something serves it. */
+    static void pastTheBargingBound() {
+        long bound = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(20);
+        Await.until(() -> System.nanoTime() - bound > 0, BOUND, "the barging bound passed");
+    }
+
+    /** Growing serves at once a waiter that sleeps until served (it has waited past the barging bound). */
+    @Test
+    void growingLetsASleepingWaiterConnectAtOnce() throws Exception {
+        try (ConnPool pool = pool("grow-sleeping", ConnPoolConfig.builder().maxSize(1).evictInterval(Duration.ZERO))) {
+            PooledConnection held = pool.get(BOUND);
+            AsyncGet waiter = AsyncGet.start(pool, Duration.ofSeconds(20));
+            Await.until(() -> pool.stats().waiters() == 1, BOUND, () -> "waiting: " + pool.stats());
+            pastTheBargingBound();
+            pool.resize(0, 2);
+            try (PooledConnection c = waiter.connection(BOUND)) {
+                assertThat(c.socket()).isNotSameAs(held.socket());
+            }
+            held.close();
+            assertThat(server.accepted()).isEqualTo(2);
+        }
+    }
+
+    /**
+     * A shrink's excess stops counting once its close has begun: while the close of the one
+     * connection too many is still under way, the last one back is kept, not closed as well.
+     */
+    @Test
+    void theLastConnectionBackIsKeptWhileTheExcessIsStillClosing() throws Exception {
+        CountDownLatch closing = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicReference<Socket> slow = new AtomicReference<>();
+        ConnectionFactory slowToClose = () -> {
+            Socket s = new Socket() {
+                @Override
+                public void close() throws IOException {
+                    if (slow.compareAndSet(this, null)) {
+                        closing.countDown();
+                        try {
+                            release.await(10, TimeUnit.SECONDS);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }
+                    super.close();
+                }
+            };
+            s.connect(new InetSocketAddress(server.host(), server.port()), 5_000);
+            return s;
+        };
+        try (ConnPool pool = ConnPool.create("closing-excess", ConnPoolConfig.builder().maxSize(2)
+                .healthCheck(HealthCheck.none()).evictInterval(Duration.ZERO).build(), slowToClose)) {
+            PooledConnection kept = pool.get(BOUND);
+            PooledConnection excess = pool.get(BOUND);
+            pool.resize(0, 1);
+            slow.set(excess.socket());
+            Worker returning = Worker.start("return-excess", excess::close);
+            try {
+                assertThat(closing.await(5, TimeUnit.SECONDS)).as("the excess is being closed").isTrue();
+                Socket keptSocket = kept.socket();
+                kept.close(); // one open, one closing: within the new maxSize
+                release.countDown();
+                returning.join(BOUND);
+                Await.until(() -> pool.stats().size() == 1, BOUND, () -> "the excess gone: " + pool.stats());
+                PoolStats s = pool.stats();
+                assertThat(s.available()).as("%s", s).isEqualTo(1);
+                assertThat(s.idleClosed()).as("%s", s).isEqualTo(1);
+                try (PooledConnection c = pool.get(BOUND)) {
+                    assertThat(c.socket()).isSameAs(keptSocket);
+                }
+                server.awaitOpen(1, BOUND);
+            } finally {
+                release.countDown();
+                returning.join(BOUND);
+            }
         }
     }
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.connpool.testkit.AsyncGet;
 import dev.connpool.testkit.Await;
+import dev.connpool.testkit.GatedFactory;
 import dev.connpool.testkit.Echo;
 import dev.connpool.testkit.EchoBackendTest;
 import dev.connpool.testkit.GatedFactory;
@@ -275,6 +276,57 @@ class WaitTest extends EchoBackendTest {
             PoolStats stats = pool.stats();
             assertThat(stats.pingFailed()).isEqualTo(1);
             assertThat(stats.created()).isEqualTo(2);
+        }
+    }
+
+    private static final Duration WAIT_BOUND = Duration.ofSeconds(5);
+
+    /** Waits out the barging bound (2.5 ms): a waiter past it sleeps until something serves it. */
+    private static void pastTheBargingBound() {
+        long bound = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(20);
+        Await.until(() -> System.nanoTime() - bound > 0, WAIT_BOUND, "the barging bound passed");
+    }
+
+    /**
+     * A connection closed as unusable frees its room at once for a waiter, also one that sleeps until
+     * served (it has waited past the barging bound): it connects.
+     */
+    @Test
+    void anUnusableConnectionsRoomGoesToASleepingWaiter() throws Exception {
+        try (ConnPool pool = ConnPool.create("unusable-room", ConnPoolConfig.builder().maxSize(1)
+                .evictInterval(Duration.ZERO).build(), tcp())) {
+            PooledConnection held = pool.get(WAIT_BOUND);
+            Socket heldSocket = held.socket();
+            AsyncGet waiter = AsyncGet.start(pool, Duration.ofSeconds(20));
+            Await.until(() -> pool.stats().waiters() == 1, WAIT_BOUND, () -> "waiting: " + pool.stats());
+            pastTheBargingBound();
+            held.markUnusable();
+            held.close();
+            try (PooledConnection c = waiter.connection(WAIT_BOUND)) {
+                assertThat(c.socket()).isNotSameAs(heldSocket);
+                Echo.roundTrip(c);
+            }
+            assertThat(server.accepted()).isEqualTo(2);
+        }
+    }
+
+    /**
+     * maxWaiters counts callers waiting for a return; a caller whose connect is in flight is not one,
+     * but it takes the room: at maxWaiters, the next caller is refused at once.
+     */
+    @Test
+    void aConnectInFlightTakesTheRoomSoTheCallerPastMaxWaitersIsRefused() throws Exception {
+        GatedFactory gated = new GatedFactory(tcp());
+        try (ConnPool pool = ConnPool.create("waiters-full", ConnPoolConfig.builder().maxSize(1).maxWaiters(1)
+                .evictInterval(Duration.ZERO).build(), gated)) {
+            AsyncGet connecting = AsyncGet.start(pool, Duration.ofSeconds(20));
+            gated.awaitEntered();
+            AsyncGet waiting = AsyncGet.start(pool, Duration.ofSeconds(20));
+            Await.until(() -> pool.stats().waiters() == 2, WAIT_BOUND, () -> "both queued: " + pool.stats());
+            assertThatThrownBy(() -> pool.get(Duration.ofMillis(100))).isInstanceOf(TooManyWaitersException.class);
+            gated.release();
+            connecting.connection(WAIT_BOUND).close();
+            waiting.connection(WAIT_BOUND).close();
         }
     }
 }
