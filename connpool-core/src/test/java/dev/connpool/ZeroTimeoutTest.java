@@ -4,14 +4,18 @@ import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.connpool.internal.EngineHooks;
 import dev.connpool.testkit.Echo;
 import dev.connpool.testkit.LineServer;
 import dev.connpool.testkit.NoPoolThreads;
+import dev.connpool.testkit.TestServer;
 import java.io.IOException;
+import java.net.Socket;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -172,6 +176,57 @@ class ZeroTimeoutTest {
             // the 30 gets with nothing idle time out; a 2 ms get whose check this machine ran late may too
             assertThat(s.timeouts()).as("%s", s).isBetween(30L, 40L);
             assertThat(s.successes()).as("%s", s).isEqualTo(calls - s.timeouts());
+        }
+    }
+
+    /**
+     * A get too short to check by its deadline tries every idle connection before it answers: one
+     * that fails its check (on top of the stack) is closed and the healthy one below it is lent, as
+     * a longer get does. It used to time out after the first it rejected.
+     */
+    @Test
+    void zeroAndSubMillisecondGetsGoOnPastAnIdleConnectionThatFailsItsCheck() throws Exception {
+        for (Duration timeout : List.of(Duration.ZERO, Duration.ofNanos(500_000), Duration.ofSeconds(1))) {
+            AtomicReference<Socket> failing = new AtomicReference<>();
+            HealthCheck failsOne = socket -> {
+                if (socket == failing.get()) {
+                    throw new IOException("failed its check on purpose");
+                }
+            };
+            try (TestServer backend = TestServer.echo();
+                 ConnPool pool = ConnPool.create("zero-retry", ConnPoolConfig.builder().maxSize(2).healthCheck(failsOne)
+                         .evictInterval(Duration.ZERO).build(), ConnectionFactory.tcp(backend.host(), backend.port(), BOUND))) {
+                PooledConnection bad = pool.get(BOUND);
+                PooledConnection good = pool.get(BOUND);
+                Socket healthy = good.socket();
+                good.close();
+                failing.set(bad.socket());
+                bad.close(); // the most recently returned: claimed first
+                try (PooledConnection c = pool.get(timeout)) {
+                    assertThat(c.socket()).as("get(%s)", timeout).isSameAs(healthy);
+                }
+                assertThat(pool.stats().pingFailed()).as("get(%s)", timeout).isEqualTo(1);
+            }
+        }
+    }
+
+    /** The same with no health check: the idle connection on top is past its lifetime, the one below is not. */
+    @Test
+    void aZeroTimeoutGetGoesOnPastAnExpiredIdleConnection() throws Exception {
+        try (TestServer backend = TestServer.echo();
+             ConnPool pool = ConnPool.create("zero-expired", ConnPoolConfig.builder().maxSize(2).healthCheck(HealthCheck.none())
+                     .maxLifetime(Duration.ofMinutes(10)).evictInterval(Duration.ZERO).build(),
+                     ConnectionFactory.tcp(backend.host(), backend.port(), BOUND))) {
+            PooledConnection old = pool.get(BOUND);
+            EngineHooks.advanceClock(Duration.ofMinutes(5));
+            PooledConnection young = pool.get(BOUND);
+            Socket live = young.socket();
+            young.close();
+            old.close(); // on top
+            EngineHooks.advanceClock(Duration.ofMinutes(6)); // the old one 11 minutes old (past 10), the young one 6 (under 9)
+            try (PooledConnection c = pool.get(Duration.ZERO)) {
+                assertThat(c.socket()).isSameAs(live);
+            }
         }
     }
 }

@@ -128,9 +128,11 @@ final class Acquirer {
                     counters.slowSuccesses.incrementAndGet();
                     return s;
                 }
-                // the connection failed its checks: try again, first in line if we had waited
+                // the connection failed its checks: try again, first in line if we had waited. A get
+                // too short to check by its deadline tries every idle connection before it answers
+                // (it does not wait for one: the queue times it out at once if none is idle)
                 requeue |= w != null;
-                if (deadline - System.nanoTime() <= 0) {
+                if (checkDeadline == deadline && deadline - System.nanoTime() <= 0) {
                     if (bag.closed) {
                         // closed while this caller ran late (a slow check, a starved thread): that
                         // is the answer, as for a caller that waited in the queue
