@@ -55,13 +55,15 @@ class CloseSignalsTest extends EchoBackendTest {
     void aCloseWhoseConnectsAndEvictorEndInTimeLogsNoWarning() throws Exception {
         ConnPool pool = ConnPool.create("quiet-close", ConnPoolConfig.builder().minSize(2).maxSize(3)
                 .evictInterval(Duration.ofMillis(50)).build(), tcp());
-        try (PooledConnection a = pool.get(BOUND); PooledConnection b = pool.get(BOUND);
-                PooledConnection c = pool.get(BOUND)) {
-            server.awaitOpen(3, BOUND); // the third came from a connect thread of the pool's
+        try (pool) {
+            try (PooledConnection a = pool.get(BOUND); PooledConnection b = pool.get(BOUND);
+                    PooledConnection c = pool.get(BOUND)) {
+                server.awaitOpen(3, BOUND); // the third came from a connect thread of the pool's
+            }
+            pool.close();
+            server.awaitOpen(0, BOUND);
+            assertThat(warnings()).as("warnings logged by a normal close").isEmpty();
         }
-        pool.close();
-        server.awaitOpen(0, BOUND);
-        assertThat(warnings()).as("warnings logged by a normal close").isEmpty();
     }
 
     @Test
@@ -100,6 +102,9 @@ class CloseSignalsTest extends EchoBackendTest {
             assertThat(flagAfter).as("close returned while the connect still ran").isNotDone();
         } finally {
             release.countDown();
+            if (closer.getState() == Thread.State.NEW) {
+                pool.close(); // the test failed before the closer started
+            }
         }
         assertThat(flagAfter.get(5, TimeUnit.SECONDS)).as("interrupt flag when close returned").isTrue();
         closer.join(5_000);
@@ -139,6 +144,9 @@ class CloseSignalsTest extends EchoBackendTest {
             assertThat(flagAfter).as("close returned while the evictor still ran").isNotDone();
         } finally {
             release.countDown();
+            if (closer.getState() == Thread.State.NEW) {
+                pool.close(); // the test failed before the closer started
+            }
         }
         assertThat(flagAfter.get(5, TimeUnit.SECONDS)).as("interrupt flag when close returned").isTrue();
         closer.join(5_000);

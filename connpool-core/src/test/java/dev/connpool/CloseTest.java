@@ -322,20 +322,22 @@ class CloseTest extends EchoBackendTest {
         SlowCloseFactory factory = new SlowCloseFactory(server.host(), server.port());
         ConnPool pool = ConnPool.create("close-finds-closing", ConnPoolConfig.builder().maxSize(1)
                 .evictInterval(Duration.ZERO).build(), factory);
-        PooledConnection c = pool.get(Duration.ofSeconds(5));
-        factory.holdCloseOf(c.socket());
-        c.markUnusable();
-        Worker user = Worker.start("closing-user", c::close);
-        try {
-            factory.awaitInClose();
-            assertThat(pool.close(Duration.ZERO)).as("a connection still open").isFalse();
-        } finally {
-            factory.release();
+        try (pool) { // closed again at the end: it ends the pool if an assertion failed before its close
+            PooledConnection c = pool.get(Duration.ofSeconds(5));
+            factory.holdCloseOf(c.socket());
+            c.markUnusable();
+            Worker user = Worker.start("closing-user", c::close);
+            try {
+                factory.awaitInClose();
+                assertThat(pool.close(Duration.ZERO)).as("a connection still open").isFalse();
+            } finally {
+                factory.release();
+            }
+            user.join(Duration.ofSeconds(5));
+            server.awaitOpen(0, Duration.ofSeconds(5));
+            assertThat(pool.close(Duration.ZERO)).as("all back and none forced: %s", pool.stats()).isTrue();
+            assertThat(pool.stats().unusableClosed()).isEqualTo(1);
         }
-        user.join(Duration.ofSeconds(5));
-        server.awaitOpen(0, Duration.ofSeconds(5));
-        assertThat(pool.close(Duration.ZERO)).as("all back and none forced: %s", pool.stats()).isTrue();
-        assertThat(pool.stats().unusableClosed()).isEqualTo(1);
     }
 
     private static boolean inFrame(Thread t, String method) {

@@ -49,6 +49,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class ConnectBackoffTest {
 
     private static final Duration BOUND = Duration.ofSeconds(5);
+    /** The backoff's first delay (DESIGN §7.1). */
+    private static final Duration FIRST_DELAY = Duration.ofMillis(100);
 
     private TestServer live;
     private SwitchableFactory factory;
@@ -400,24 +402,35 @@ class ConnectBackoffTest {
      */
     @Test
     void aProbeWaitingWhenThePoolIsSuspendedGivesUpAndGivesItsRoomBack() throws Exception {
-        ConnPool pool = ConnPool.create("probe-suspended", ConnPoolConfig.builder().maxSize(2)
-                .evictInterval(Duration.ZERO).build(), factory);
-        try {
-            assertThatThrownBy(() -> pool.get(BOUND)).isInstanceOf(ConnectFailedException.class);
-            // a get refused during the backoff starts the probe, which waits out the delay (should a
-            // slow machine let the delay pass first, the probe dials, fails, and the next get starts another)
-            Await.until(() -> {
+        // the probe may dial only once the first delay (100 ms) has passed since the first failure;
+        // a run in which suspend() returned later than that (a stalled machine) cannot tell, so it
+        // is tried again on a new pool
+        for (int run = 1; ; run++) {
+            ConnPool pool = ConnPool.create("probe-suspended", ConnPoolConfig.builder().maxSize(2)
+                    .evictInterval(Duration.ZERO).build(), factory);
+            try {
+                long firstFailure = System.nanoTime(); // the first failure comes after this
                 assertThatThrownBy(() -> pool.get(BOUND)).isInstanceOf(ConnectFailedException.class);
-                return pool.stats().connecting() == 1;
-            }, BOUND, () -> "a probe waits: " + pool.stats());
-            int attempts = factory.attempts();
-            pool.suspend();
-            Await.until(() -> pool.stats().connecting() == 0, BOUND, () -> "the probe gave up: " + pool.stats());
-            pool.close(); // joins the connector's threads
-            assertThat(factory.attempts()).as("the probe never dialed").isEqualTo(attempts);
-            assertThat(pool.stats().connecting()).isZero();
-        } finally {
-            pool.close();
+                // a get refused during the backoff starts the probe, which waits out the delay (should a
+                // slow machine let the delay pass first, the probe dials, fails, and the next get starts another)
+                Await.until(() -> {
+                    assertThatThrownBy(() -> pool.get(BOUND)).isInstanceOf(ConnectFailedException.class);
+                    return pool.stats().connecting() == 1;
+                }, BOUND, () -> "a probe waits: " + pool.stats());
+                int attempts = factory.attempts();
+                pool.suspend();
+                boolean beforeItsTime = System.nanoTime() - firstFailure < FIRST_DELAY.toNanos();
+                Await.until(() -> pool.stats().connecting() == 0, BOUND, () -> "the probe gave up: " + pool.stats());
+                pool.close(); // joins the connector's threads
+                assertThat(pool.stats().connecting()).isZero();
+                if (beforeItsTime || run == 10) {
+                    assertThat(beforeItsTime).as("suspended within the first delay in one of %d runs", run).isTrue();
+                    assertThat(factory.attempts()).as("the probe never dialed").isEqualTo(attempts);
+                    return;
+                }
+            } finally {
+                pool.close();
+            }
         }
     }
 

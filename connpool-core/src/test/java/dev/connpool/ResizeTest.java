@@ -134,6 +134,7 @@ class ResizeTest extends EchoBackendTest {
                 assertThat(c.socket()).isNotSameAs(held.socket());
             }
             held.close();
+            server.awaitAccepted(2, BOUND); // the client's connect returns before the server's accept()
             assertThat(server.accepted()).isEqualTo(2);
         }
     }

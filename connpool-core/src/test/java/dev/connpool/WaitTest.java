@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.connpool.testkit.AsyncGet;
 import dev.connpool.testkit.Await;
-import dev.connpool.testkit.GatedFactory;
 import dev.connpool.testkit.Echo;
 import dev.connpool.testkit.EchoBackendTest;
 import dev.connpool.testkit.GatedFactory;

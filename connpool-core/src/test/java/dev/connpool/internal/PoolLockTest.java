@@ -116,13 +116,14 @@ class PoolLockTest {
             waiter[0] = new Waiter(0, lock);
             made.countDown();
             while (!go.get()) {
-                LockSupport.park(this); // spurious returns loop; only the wake-up sets go first
+                LockSupport.park(this); // parked before go is set: only the wake-up (or a spurious return) ends it
             }
             woke.countDown();
         }, "pool-lock-wake-now");
         t.start();
         try {
             assertThat(made.await(10, TimeUnit.SECONDS)).isTrue();
+            Await.until(() -> t.getState() == Thread.State.WAITING, Duration.ofSeconds(10), "the waiter parked");
             lock.lock();
             try {
                 lock.wakeLater(waiter[0]);

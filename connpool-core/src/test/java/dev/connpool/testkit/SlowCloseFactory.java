@@ -50,13 +50,17 @@ public final class SlowCloseFactory implements ConnectionFactory {
                 if (this == held) {
                     inClose.countDown();
                     boolean waited = false;
+                    boolean interrupted = false;
                     while (!waited) {
                         try {
                             release.await(10, TimeUnit.SECONDS);
                             waited = true;
-                        } catch (InterruptedException ignored) {
-                            // a close bounded by its own time: it goes on until released
+                        } catch (InterruptedException e) {
+                            interrupted = true; // a close bounded by its own time: it goes on until released
                         }
+                    }
+                    if (interrupted) {
+                        Thread.currentThread().interrupt(); // kept for the caller, as a real close keeps it
                     }
                 }
                 super.close();
