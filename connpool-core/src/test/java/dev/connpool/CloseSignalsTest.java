@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.connpool.testkit.Await;
 import dev.connpool.testkit.EchoBackendTest;
+import dev.connpool.testkit.Interrupts;
 import dev.connpool.testkit.NoPoolThreads;
 import dev.connpool.testkit.PoolLog;
 import java.time.Duration;
@@ -74,14 +75,7 @@ class CloseSignalsTest extends EchoBackendTest {
         ConnectionFactory deaf = () -> {
             inConnect.countDown();
             // deaf to interrupts, like a connect bounded by its own timeout
-            boolean done = false;
-            while (!done) {
-                try {
-                    done = release.await(10, TimeUnit.SECONDS);
-                } catch (InterruptedException ignored) {
-                    // the connector's shutdown interrupts; the connect goes on until released
-                }
-            }
+            Interrupts.awaitIgnoringInterrupts(release);
             return tcp.create();
         };
         ConnPool pool = ConnPool.create("interrupted-connector-wait", ConnPoolConfig.builder().maxSize(1)
@@ -119,14 +113,7 @@ class CloseSignalsTest extends EchoBackendTest {
         CountDownLatch release = new CountDownLatch(1);
         HealthCheck deaf = s -> {
             inCheck.countDown();
-            boolean done = false;
-            while (!done) {
-                try {
-                    done = release.await(10, TimeUnit.SECONDS);
-                } catch (InterruptedException ignored) {
-                    // a check bounded by its own timeout: the housekeeper's stop interrupts in vain
-                }
-            }
+            Interrupts.awaitIgnoringInterrupts(release);
         };
         ConnPool pool = ConnPool.create("interrupted-evictor-join", ConnPoolConfig.builder().minSize(1).maxSize(1)
                 .healthCheck(deaf).evictInterval(Duration.ofMillis(20)).build(), tcp());

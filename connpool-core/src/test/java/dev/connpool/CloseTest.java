@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.connpool.testkit.Await;
 import dev.connpool.testkit.EchoBackendTest;
+import dev.connpool.testkit.Interrupts;
 import dev.connpool.testkit.NoPoolThreads;
 import dev.connpool.testkit.SlowCloseFactory;
 import dev.connpool.testkit.Worker;
@@ -273,13 +274,7 @@ class CloseTest extends EchoBackendTest {
         ConnectionFactory slow = () -> {
             inConnect.countDown();
             // deaf to interrupts, like a connect bounded by its own timeout
-            while (release.getCount() > 0) {
-                try {
-                    release.await();
-                } catch (InterruptedException ignored) {
-                    // the connector's shutdown interrupts; the connect goes on until released
-                }
-            }
+            Interrupts.awaitIgnoringInterrupts(release);
             return tcp.create();
         };
         ConnPool pool = ConnPool.create("close-twice", ConnPoolConfig.builder().maxSize(1)

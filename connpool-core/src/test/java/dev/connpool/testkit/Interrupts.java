@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.connpool.ConnPool;
 import java.io.InterruptedIOException;
 import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
 
 /** Interrupt checks shared by the suites. */
 public final class Interrupts {
@@ -24,6 +25,21 @@ public final class Interrupts {
             assertThat(Thread.currentThread().isInterrupted()).as("interrupt flag kept").isTrue();
         } finally {
             Thread.interrupted();
+        }
+    }
+
+    /**
+     * Waits until the latch is released, deaf to interrupts, as a user's call bounded by its own
+     * timeout is (a connect, a health check): the pool's interrupts on close do not end it. The
+     * interrupt flag is left clear.
+     */
+    public static void awaitIgnoringInterrupts(CountDownLatch release) {
+        while (release.getCount() > 0) {
+            try {
+                release.await();
+            } catch (InterruptedException ignored) {
+                // deaf on purpose: it goes on until released
+            }
         }
     }
 }
