@@ -53,6 +53,9 @@ class ConnPoolConfigTest {
                 rule(b -> b.acquireTimeout(Duration.ofNanos(-1)), "acquireTimeout must not be negative (was PT-0.000000001S)"),
                 rule(b -> b.acquireTimeout(null), "acquireTimeout must not be null"),
                 rule(b -> b.healthCheck(null), "healthCheck must not be null (use HealthCheck.none())"),
+                rule(b -> b.healthCheckAfterIdle(Duration.ofMillis(-1)),
+                        "healthCheckAfterIdle must not be negative (was PT-0.001S)"),
+                rule(b -> b.healthCheckAfterIdle(null), "healthCheckAfterIdle must not be null"),
                 rule(b -> b.evictInterval(null), "evictInterval must not be null (use Duration.ZERO to disable)"),
                 rule(b -> b.maxWaiters(-1), "maxWaiters must be 0 or more (was -1)"),
                 rule(b -> b.leakDetectionThreshold(Duration.ofSeconds(-1)),
@@ -93,6 +96,18 @@ class ConnPoolConfigTest {
         assertThat(c).isNotEqualTo(c.toBuilder().leakDetectionThreshold(Duration.ZERO).build())
                 .isNotEqualTo(c.toBuilder().maxConnectBackoff(Duration.ofSeconds(1)).build());
         assertThat(c.toString()).contains("leakDetectionThreshold=PT3S", "maxConnectBackoff=PT0S");
+    }
+
+    @Test
+    void equalityIsByValueAndTheHashFollowsIt() {
+        ConnPoolConfig c = ConnPoolConfig.builder().maxSize(2).build();
+        assertThat(c.equals(c)).isTrue();
+        assertThat(c.equals(null)).isFalse();
+        assertThat(c.equals("maxSize=2")).isFalse();
+        ConnPoolConfig other = c.toBuilder().maxSize(3).build();
+        assertThat(c).isNotEqualTo(other);
+        // Objects.hash over the fields: configs that differ in maxSize alone hash apart
+        assertThat(c.hashCode()).isNotEqualTo(other.hashCode());
     }
 
     @Test
