@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Tag;
 /**
  * Marks a stress or long-running test (load from many threads, races repeated many times, real-time
  * waits of seconds): it runs with the rest of the suite, but the mutation run leaves it out (tag
- * {@value #TAG}, the {@code mutation} profile's {@code pit.excludedGroups}), since PIT runs every
+ * {@value #TAG}, the {@code mutation} profile's {@code excludedGroups} in the root pom), since PIT runs every
  * covering test again for each mutant that survives.
  */
 @Target({ElementType.TYPE, ElementType.METHOD})
