@@ -12,6 +12,7 @@ import dev.connpool.testkit.EchoBackendTest;
 import dev.connpool.testkit.GatedFactory;
 import dev.connpool.testkit.Interrupts;
 import dev.connpool.testkit.Stress;
+import dev.connpool.testkit.Threads;
 import dev.connpool.testkit.VirtualThreads;
 import java.io.InterruptedIOException;
 import java.net.Socket;
@@ -72,6 +73,64 @@ class SuspendTest extends EchoBackendTest {
             b.close();
             Await.until(() -> pool.stats().idleClosed() >= 1, BOUND, () -> "evicted: " + pool.stats());
         }
+    }
+
+    /**
+     * A suspended pool's connector threads end as soon as they have no connect to run, not after
+     * their idle seconds (5): an idle one at once, one still connecting once its connect has ended;
+     * that connect is not disturbed, its connection joins the pool. After resume a connector thread
+     * idles for the next connect again. A checkpoint right after suspending finds no thread of the pool.
+     */
+    @Test
+    void aSuspendedPoolsConnectorThreadsEndOnceTheyHaveNoConnectToRun() throws Exception {
+        GatedFactory gated = new GatedFactory(tcp());
+        try (ConnPool pool = ConnPool.create("threads", ConnPoolConfig.builder().minSize(0).maxSize(3).build(), gated)) {
+            AsyncGet waiter = AsyncGet.start(pool, Duration.ofSeconds(20));
+            gated.awaitEntered();
+            List<Thread> gatedOnly = connectorThreads("threads");
+            assertThat(gatedOnly).hasSize(1);
+            Thread connecting = gatedOnly.get(0);
+            // a second caller's connect goes through at once, and the connection it gives back
+            // serves the first caller; its thread is idle from now on, for 5 s if not told otherwise
+            pool.get(BOUND).close();
+            PooledConnection first = waiter.connection(BOUND);
+            List<Thread> idle = connectorThreads("threads");
+            idle.remove(connecting);
+            assertThat(idle).hasSize(1);
+
+            pool.suspend();
+            assertThat(Threads.joinedWithin(idle.get(0), Duration.ofSeconds(3)))
+                    .as("the idle connector thread ended after suspend").isTrue();
+            assertThat(connecting.isAlive()).as("the connect in progress goes on").isTrue();
+
+            gated.release();
+            assertThat(Threads.joinedWithin(connecting, Duration.ofSeconds(3)))
+                    .as("the connector thread ended after its connect").isTrue();
+            server.awaitOpen(2, BOUND);
+            assertThat(pool.stats().size()).as("the connect made while suspended joined the pool").isEqualTo(2);
+
+            pool.resume();
+            try (PooledConnection second = pool.get(BOUND); PooledConnection third = pool.get(BOUND)) {
+                assertThat(List.of(first, second, third)).doesNotHaveDuplicates();
+                assertThat(server.accepted()).isEqualTo(3);
+            }
+            first.close();
+            List<Thread> afterResume = connectorThreads("threads");
+            assertThat(afterResume).as("the thread of the connect made after resume").hasSize(1);
+            assertThat(Threads.joinedWithin(afterResume.get(0), Duration.ofMillis(300)))
+                    .as("a connector thread idles for more connects again after resume").isFalse();
+        }
+    }
+
+    private static List<Thread> connectorThreads(String pool) {
+        String prefix = "connpool-" + pool + "-connect-";
+        List<Thread> threads = new ArrayList<>();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.isAlive() && t.getName().startsWith(prefix)) {
+                threads.add(t);
+            }
+        }
+        return threads;
     }
 
     private static boolean threadAlive(String name) {

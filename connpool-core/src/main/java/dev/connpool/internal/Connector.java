@@ -14,11 +14,14 @@ import java.util.function.Consumer;
  * anything another caller needs, a caller waiting for a connect can give up at its deadline, and
  * a connect nobody waits for any more still ends up in the pool.
  *
- * <p>Threads are made on demand and end after a few idle seconds; the number running is bounded
- * by the pool's room ({@code maxSize}). Closing the pool interrupts them, which aborts connects of
- * channel-based sockets at once.
+ * <p>Threads are made on demand and end after a few idle seconds, or as soon as they are idle while
+ * the pool is suspended; the number running is bounded by the pool's room ({@code maxSize}).
+ * Closing the pool interrupts them, which aborts connects of channel-based sockets at once.
  */
 final class Connector {
+
+    /** How long an idle thread waits for another connect before it ends, while the pool is not suspended. */
+    private static final long KEEP_ALIVE_SECONDS = 5;
 
     /**
      * One connect. Its target is the waiter it was started (or later assigned) for; null for
@@ -71,8 +74,25 @@ final class Connector {
             threads.add(t);
             return t;
         };
-        executor = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 5, TimeUnit.SECONDS, new SynchronousQueue<>(),
-                factory);
+        executor = new ThreadPoolExecutor(0, Integer.MAX_VALUE, KEEP_ALIVE_SECONDS, TimeUnit.SECONDS,
+                new SynchronousQueue<>(), factory);
+    }
+
+    /**
+     * Follows the pool's suspension: while it is suspended no connect starts, so a thread ends as
+     * soon as it has no connect to run (idle ones now, one still connecting when its connect ends)
+     * instead of idling for seconds; a suspended pool leaves no thread behind. A connect in progress
+     * is not disturbed.
+     *
+     * @param suspended whether the pool is suspended now
+     */
+    void followSuspension(boolean suspended) {
+        if (suspended) {
+            // shortening the keep-alive wakes the idle threads, which then find it run out
+            executor.setKeepAliveTime(0, TimeUnit.NANOSECONDS);
+        } else {
+            executor.setKeepAliveTime(KEEP_ALIVE_SECONDS, TimeUnit.SECONDS);
+        }
     }
 
     void submit(Task task) {

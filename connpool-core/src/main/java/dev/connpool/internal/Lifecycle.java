@@ -93,17 +93,20 @@ final class Lifecycle {
     }
 
     /**
-     * Makes the housekeeping thread follow the suspension: stopped (and joined) while the pool is
-     * suspended, so that a suspended pool runs no thread of its own, and started again on resume.
+     * Makes the pool's threads follow the suspension, so that a suspended pool runs no thread of its
+     * own: the housekeeping thread is stopped (and joined) while the pool is suspended and started
+     * again on resume; connector threads end as soon as they have no connect to run.
      * Reads the latest state, so concurrent suspends and resumes end with the thread matching it.
      */
     void followSuspension() {
-        if (housekeeping == null) {
-            return;
-        }
         boolean interrupted = false;
         synchronized (housekeepingState) {
-            if (pool.bag.suspended) {
+            boolean suspended = pool.bag.suspended;
+            pool.capacity.connector.followSuspension(suspended);
+            if (housekeeping == null) {
+                return;
+            }
+            if (suspended) {
                 interrupted = housekeeping.pause();
             } else if (!pool.bag.closed) {
                 housekeeping.start();

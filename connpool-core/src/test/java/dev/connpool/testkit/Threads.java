@@ -20,6 +20,17 @@ public final class Threads {
      * @throws IllegalStateException if the thread is still alive at the deadline
      */
     public static void join(Thread t, Duration timeout) {
+        if (!joinedWithin(t, timeout)) {
+            throw new IllegalStateException("thread did not end within " + timeout.toMillis() + " ms: " + t);
+        }
+    }
+
+    /**
+     * Waits up to the timeout for a thread to end, as {@link #join(Thread, Duration)} does.
+     *
+     * @return whether it ended within the timeout
+     */
+    public static boolean joinedWithin(Thread t, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         boolean interrupted = false;
         while (t.isAlive()) {
@@ -36,9 +47,7 @@ public final class Threads {
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
-        if (t.isAlive()) {
-            throw new IllegalStateException("thread did not end within " + timeout.toMillis() + " ms: " + t);
-        }
+        return !t.isAlive();
     }
 
     /**
