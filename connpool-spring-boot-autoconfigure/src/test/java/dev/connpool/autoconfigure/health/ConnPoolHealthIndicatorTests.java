@@ -149,11 +149,14 @@ class ConnPoolHealthIndicatorTests {
         assertThat((String) health.getDetails().get("lastConnectError")).contains("ConnectException");
         long failures = pool.stats().connectFailures();
         assertThat(failures).isEqualTo(1);
-        // a health poll does not hammer a backend that is down
+        long gets = pool.stats().requests();
+        // a health poll does not hammer a backend that is down: no new probe, not even a get that the
+        // pool's connect backoff would refuse without dialing
         for (int i = 0; i < 5; i++) {
             assertThat(indicator.health().getStatus()).isEqualTo(Status.DOWN);
         }
         assertThat(pool.stats().connectFailures()).isEqualTo(failures);
+        assertThat(pool.stats().requests()).as("gets made by probes").isEqualTo(gets);
     }
 
     @Test
