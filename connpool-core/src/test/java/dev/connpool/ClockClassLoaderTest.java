@@ -7,7 +7,6 @@ import dev.connpool.ConnPoolConfig;
 import dev.connpool.ConnectionFactory;
 import dev.connpool.testkit.Gc;
 import dev.connpool.testkit.NoPoolThreads;
-import dev.connpool.testkit.NotInMutationRun;
 import dev.connpool.testkit.TestServer;
 import dev.connpool.testkit.Threads;
 import java.lang.ref.WeakReference;
@@ -30,7 +29,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class ClockClassLoaderTest {
 
     @Test
-    @NotInMutationRun("waits for a class loader to be collected; no mutant failed it first in the engine run at eead685")
     void theSharedClockThreadDoesNotPinTheLoaderOfTheApplicationThatStartedIt() throws Exception {
         try (TestServer server = TestServer.echo()) {
             ConnectionFactory factory = ConnectionFactory.tcp(server.host(), server.port(), Duration.ofSeconds(5));

@@ -7,7 +7,6 @@ import dev.connpool.testkit.Certificates;
 import dev.connpool.testkit.Echo;
 import dev.connpool.testkit.EchoBackendTest;
 import dev.connpool.testkit.LineServer;
-import dev.connpool.testkit.NotInMutationRun;
 import dev.connpool.testkit.Threads;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -52,7 +51,6 @@ class CloseEdgeTest extends EchoBackendTest {
      * written either: close(grace) would never return.
      */
     @Test
-    @NotInMutationRun("writes over TLS until the send buffer is full; no mutant failed it first in the engine run at eead685")
     void aForcedCloseUnblocksATlsWriterStuckOnAFullSendBuffer() throws Exception {
         CountDownLatch readAgain = new CountDownLatch(1);
         // the server reads the first line, then stops reading until the test lets it
@@ -141,7 +139,6 @@ class CloseEdgeTest extends EchoBackendTest {
     }
 
     @Test
-    @NotInMutationRun("waits out a grace period; no mutant failed it first in the engine run at eead685")
     void aConcurrentCloseWithGraceEndsWithTheFirstAndTellsTheSameTruth() throws Exception {
         ConnPool pool = ConnPool.create("two-closes", ConnPoolConfig.builder().maxSize(2).build(), tcp());
         PooledConnection kept = pool.get(); // never comes back

@@ -7,7 +7,6 @@ import dev.connpool.testkit.Await;
 import dev.connpool.testkit.EchoBackendTest;
 import dev.connpool.testkit.Interrupts;
 import dev.connpool.testkit.NoPoolThreads;
-import dev.connpool.testkit.NotInMutationRun;
 import dev.connpool.testkit.SlowCloseFactory;
 import dev.connpool.testkit.Worker;
 import java.io.IOException;
@@ -198,7 +197,6 @@ class CloseTest extends EchoBackendTest {
     }
 
     @Test
-    @NotInMutationRun("waits out a grace period; no mutant failed it first in the engine run at eead685")
     void graceWaitsForReturnsThenClosesTheRest() throws Exception {
         ConnPool pool = pool("grace", 0, 2);
         PooledConnection returned = pool.get();

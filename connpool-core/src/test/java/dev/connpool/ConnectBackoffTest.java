@@ -12,7 +12,6 @@ import dev.connpool.testkit.Echo;
 import dev.connpool.testkit.GatedFactory;
 import dev.connpool.testkit.Interrupts;
 import dev.connpool.testkit.NoPoolThreads;
-import dev.connpool.testkit.NotInMutationRun;
 import dev.connpool.testkit.Stress;
 import dev.connpool.testkit.SwitchableFactory;
 import dev.connpool.testkit.TestServer;
@@ -165,7 +164,6 @@ class ConnectBackoffTest {
      * for another 0 ms", while that very connect reached the live backend).
      */
     @Test
-    @NotInMutationRun("waits out backoff delays; no mutant failed it first in the engine run at eead685")
     void theFirstCallerAfterTheDelayWaitsForTheProbeInsteadOfBeingRefused() throws Exception {
         SwitchableFactory factory = new SwitchableFactory(SwitchableFactory.refusing());
         try (TestServer back = TestServer.echo();
@@ -252,7 +250,6 @@ class ConnectBackoffTest {
     }
 
     @Test
-    @NotInMutationRun("a second of refills against a refusing backend; no mutant failed it first in the engine run at eead685")
     void theRefillToMinSizeWaitsOutTheBackoffAndCompletesAfterTheReturn() throws Exception {
         try (ConnPool pool = ConnPool.create("refill", ConnPoolConfig.builder().minSize(2).maxSize(4)
                 .evictInterval(Duration.ofMillis(10)).failFast(false).build(), factory)) {
@@ -541,7 +538,6 @@ class ConnectBackoffTest {
     }
 
     @Test
-    @NotInMutationRun("waits out four backoff delays (1.5 s); no mutant failed it first in the engine run at eead685")
     void closeDoesNotWaitForAProbeThatWaitsOutALongDelay() throws Exception {
         ConnPool pool = ConnPool.create("long-delay", ConnPoolConfig.builder().maxSize(1).build(), factory);
         try {

@@ -8,7 +8,6 @@ import dev.connpool.testkit.Await;
 import dev.connpool.testkit.Echo;
 import dev.connpool.testkit.HangingServer;
 import dev.connpool.testkit.NoPoolThreads;
-import dev.connpool.testkit.NotInMutationRun;
 import dev.connpool.testkit.Ports;
 import dev.connpool.testkit.Stress;
 import dev.connpool.testkit.TestServer;
@@ -39,7 +38,6 @@ class DeadlineTest {
     private static final Duration SLACK = Duration.ofSeconds(2);
 
     @Test
-    @NotInMutationRun("waits out a get's deadline; no mutant failed it first in the engine run at eead685")
     void theDeadlineHoldsWhileAConnectHangs() throws Exception {
         try (HangingServer hanging = new HangingServer();
              ConnPool pool = ConnPool.create("hanging", ConnPoolConfig.builder().maxSize(2).build(),
@@ -117,7 +115,6 @@ class DeadlineTest {
     }
 
     @Test
-    @NotInMutationRun("waits out a get's deadline; no mutant failed it first in the engine run at eead685")
     void theDeadlineBoundsAHealthCheckThatWaitsForAReply() throws Exception {
         try (TestServer silent = TestServer.start(TestServer.Mode.SILENT);
              ConnPool pool = ConnPool.create("silent", ConnPoolConfig.builder().minSize(1).maxSize(1)

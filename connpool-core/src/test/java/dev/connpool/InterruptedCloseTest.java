@@ -8,7 +8,6 @@ import dev.connpool.ConnPoolConfig;
 import dev.connpool.ConnectionFactory;
 import dev.connpool.HealthCheck;
 import dev.connpool.testkit.NoPoolThreads;
-import dev.connpool.testkit.NotInMutationRun;
 import dev.connpool.testkit.TestServer;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
@@ -46,7 +45,6 @@ class InterruptedCloseTest {
     }
 
     @Test
-    @NotInMutationRun("closes while a health check busy-waits (BUSY); no mutant failed it first in the engine run at eead685")
     void closeOnAnInterruptedThreadJoinsTheEvictor() throws Exception {
         try (TestServer server = TestServer.echo()) {
             CountDownLatch inCheck = new CountDownLatch(1);
@@ -67,7 +65,6 @@ class InterruptedCloseTest {
     }
 
     @Test
-    @NotInMutationRun("closes while a connect busy-waits (BUSY); no mutant failed it first in the engine run at eead685")
     void closeOnAnInterruptedThreadJoinsTheConnector() throws Exception {
         try (TestServer server = TestServer.echo()) {
             ConnectionFactory tcp = ConnectionFactory.tcp(server.host(), server.port(), Duration.ofSeconds(5));

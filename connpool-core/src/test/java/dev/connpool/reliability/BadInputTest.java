@@ -16,7 +16,6 @@ import dev.connpool.PooledConnection;
 import dev.connpool.testkit.Await;
 import dev.connpool.testkit.Echo;
 import dev.connpool.testkit.NoPoolThreads;
-import dev.connpool.testkit.NotInMutationRun;
 import dev.connpool.testkit.TestServer;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -238,7 +237,6 @@ class BadInputTest {
     }
 
     @Test
-    @NotInMutationRun("waits out a health check's timeout; no mutant failed it first in the engine run at eead685")
     void hangingHealthCheckIsBoundedByItsTimeout() throws Exception {
         Duration checkTimeout = Duration.ofMillis(250);
         HealthCheck ping = HealthCheck.requestResponse("PING\r\n".getBytes(StandardCharsets.US_ASCII),

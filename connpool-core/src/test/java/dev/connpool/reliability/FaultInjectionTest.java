@@ -10,7 +10,6 @@ import dev.connpool.PooledConnection;
 import dev.connpool.testkit.Await;
 import dev.connpool.testkit.Echo;
 import dev.connpool.testkit.FaultProxy;
-import dev.connpool.testkit.NotInMutationRun;
 import dev.connpool.testkit.ProxiedEchoTest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -249,7 +248,6 @@ class FaultInjectionTest extends ProxiedEchoTest {
     }
 
     @Test
-    @NotInMutationRun("waits out health-check timeouts; no mutant failed it first in the engine run at eead685")
     void blackholedBackendHealthChecksAreBoundedByTheirTimeout() throws Exception {
         Duration checkTimeout = Duration.ofMillis(300);
         List<Long> checkMillis = new CopyOnWriteArrayList<>();
