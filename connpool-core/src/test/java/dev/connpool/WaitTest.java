@@ -5,14 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.connpool.testkit.AsyncGet;
 import dev.connpool.testkit.Await;
+import dev.connpool.testkit.Barging;
 import dev.connpool.testkit.Echo;
 import dev.connpool.testkit.EchoBackendTest;
 import dev.connpool.testkit.GatedFactory;
 import dev.connpool.testkit.Worker;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadInfo;
-import java.lang.management.ThreadMXBean;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,7 +20,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
@@ -149,9 +146,6 @@ class WaitTest extends EchoBackendTest {
         }
     }
 
-    /** The barging bound (Bag.BARGE_NANOS), on System.nanoTime(), as the engine reads it. */
-    private static final long BARGE_NANOS = Long.getLong("dev.connpool.bargeMicros", 2500L) * 1000L;
-
     /**
      * Once the oldest waiter has waited past the barging bound, a return is handed to it inside the
      * returner's close(): nothing is left available for a running thread to barge in on, and the
@@ -175,7 +169,7 @@ class WaitTest extends EchoBackendTest {
             });
             Await.until(() -> pool.stats().waiters() == 1, Duration.ofSeconds(5), "waiter queued");
             // it queued before this point, so it is past the bound once the bound has passed from here
-            awaitParkedInGetAfter(waiter.thread(), System.nanoTime() + BARGE_NANOS);
+            Barging.awaitPastTheBound(waiter.thread());
             held.close();
             PoolStats now = pool.stats();
             assertThat(now.waiters()).as("handed over within close(): %s", now).isZero();
@@ -186,28 +180,9 @@ class WaitTest extends EchoBackendTest {
             assertThat(got.get()).isSameAs(only);
             PoolStats after = pool.stats();
             assertThat(after.waitCount()).isEqualTo(1);
-            assertThat(after.waitTime()).isGreaterThanOrEqualTo(Duration.ofNanos(BARGE_NANOS))
+            assertThat(after.waitTime()).isGreaterThanOrEqualTo(Duration.ofNanos(Barging.BOUND_NANOS))
                     .isLessThanOrEqualTo(Duration.ofNanos(took));
         }
-    }
-
-    /**
-     * Waits until the thread is parked in get() in a park it began after {@code nanoTime}: a waiter
-     * that parks past the bound has switched the pool to hand-off first. It may be in such a park
-     * already, so it is woken once (as a spurious wake-up may, which the engine must take in its
-     * stride) and the next park is awaited: a park raises the thread's waited count, and a count
-     * above the one read before the wake-up is a park begun after it.
-     */
-    private static void awaitParkedInGetAfter(Thread t, long nanoTime) {
-        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
-        Await.until(() -> System.nanoTime() - nanoTime > 0, Duration.ofSeconds(5), "past the bound");
-        long before = threads.getThreadInfo(t.getId()).getWaitedCount();
-        LockSupport.unpark(t);
-        Await.until(() -> {
-            ThreadInfo i = threads.getThreadInfo(t.getId());
-            return i.getWaitedCount() > before && i.getThreadState() == Thread.State.TIMED_WAITING
-                    && i.getLockName() != null && i.getLockName().startsWith("dev.connpool.internal.Acquirer@");
-        }, Duration.ofSeconds(5), () -> t.getName() + " parked in get() again: " + threads.getThreadInfo(t.getId()));
     }
 
     /**
@@ -263,7 +238,7 @@ class WaitTest extends EchoBackendTest {
             Await.until(() -> pool.stats().waiters() == 1, Duration.ofSeconds(5), "first waiter queued");
             AsyncGet second = AsyncGet.start(pool, Duration.ofSeconds(10));
             Await.until(() -> pool.stats().waiters() == 2, Duration.ofSeconds(5), "second waiter queued");
-            awaitParkedInGetAfter(first.thread(), System.nanoTime() + BARGE_NANOS);
+            Barging.awaitPastTheBound(first.thread());
             failing.set(held.socket());
             held.close();
             Await.until(() -> firstGot.get() != null || second.isDone(), Duration.ofSeconds(5), "one waiter served");
@@ -280,12 +255,6 @@ class WaitTest extends EchoBackendTest {
 
     private static final Duration WAIT_BOUND = Duration.ofSeconds(5);
 
-    /** Waits out the barging bound (2.5 ms): a waiter past it sleeps until something serves it. */
-    private static void pastTheBargingBound() {
-        long bound = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(20);
-        Await.until(() -> System.nanoTime() - bound > 0, WAIT_BOUND, "the barging bound passed");
-    }
-
     /**
      * A connection closed as unusable frees its room at once for a waiter, also one that sleeps until
      * served (it has waited past the barging bound): it connects.
@@ -298,7 +267,7 @@ class WaitTest extends EchoBackendTest {
             Socket heldSocket = held.socket();
             AsyncGet waiter = AsyncGet.start(pool, Duration.ofSeconds(20));
             Await.until(() -> pool.stats().waiters() == 1, WAIT_BOUND, () -> "waiting: " + pool.stats());
-            pastTheBargingBound();
+            Barging.awaitPastTheBound(waiter.thread());
             held.markUnusable();
             held.close();
             try (PooledConnection c = waiter.connection(WAIT_BOUND)) {

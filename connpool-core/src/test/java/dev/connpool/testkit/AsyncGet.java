@@ -77,6 +77,11 @@ public final class AsyncGet {
         return gets;
     }
 
+    /** The thread the get runs on. */
+    public Thread thread() {
+        return thread;
+    }
+
     public boolean isDone() {
         return outcome.isDone();
     }
