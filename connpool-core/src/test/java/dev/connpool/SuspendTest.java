@@ -1,6 +1,5 @@
 package dev.connpool;
 
-import java.util.concurrent.atomic.AtomicInteger;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -12,8 +11,10 @@ import dev.connpool.testkit.EchoBackendTest;
 import dev.connpool.testkit.GatedFactory;
 import dev.connpool.testkit.Interrupts;
 import dev.connpool.testkit.Stress;
+import dev.connpool.testkit.SwitchableFactory;
 import dev.connpool.testkit.Threads;
 import dev.connpool.testkit.VirtualThreads;
+import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.Socket;
 import java.time.Duration;
@@ -22,6 +23,7 @@ import java.util.List;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -121,6 +123,37 @@ class SuspendTest extends EchoBackendTest {
             assertThat(afterResume).as("the thread of the connect made after resume").hasSize(1);
             assertThat(Threads.joinedWithin(afterResume.get(0), Duration.ofMillis(300)))
                     .as("a connector thread idles for more connects again after resume").isFalse();
+        }
+    }
+
+    /**
+     * A probe waiting out the connect backoff (up to maxConnectBackoff) gives up when the pool is
+     * suspended, not at its time: a suspended pool holds no connect in flight, and the CRaC stop,
+     * which waits for connecting to reach 0, is not held for the rest of the delay. It never dials.
+     */
+    @Test
+    void suspendCallsOffAProbeThatWaitsOutALongDelay() throws Exception {
+        SwitchableFactory factory = new SwitchableFactory(SwitchableFactory.refusing());
+        try (ConnPool pool = ConnPool.create("probe", ConnPoolConfig.builder().maxSize(1).build(), factory)) {
+            // four failures, then a probe waiting out its delay (800 ms, then 1.6 s): a get starts it
+            Await.until(() -> {
+                try {
+                    pool.get(Duration.ZERO).close();
+                } catch (IOException expected) {
+                    // refused, or no connection at once
+                }
+                return factory.attempts() >= 5 && pool.stats().connecting() == 1;
+            }, Duration.ofSeconds(10), () -> "attempts: " + factory.attempts() + ", " + pool.stats());
+            int attempts = factory.attempts();
+            List<Thread> probe = connectorThreads("probe");
+            assertThat(probe).hasSize(1);
+            long t0 = System.nanoTime();
+            pool.suspend();
+            Await.until(() -> pool.stats().connecting() == 0, BOUND, () -> "called off: " + pool.stats());
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("the probe gave up on suspend, not at its time")
+                    .isLessThan(Duration.ofMillis(500));
+            assertThat(Threads.joinedWithin(probe.get(0), Duration.ofSeconds(3))).as("the probe's thread ended").isTrue();
+            assertThat(factory.attempts()).as("the called-off probe never dialed").isEqualTo(attempts);
         }
     }
 

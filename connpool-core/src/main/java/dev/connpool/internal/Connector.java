@@ -41,6 +41,8 @@ final class Connector {
         final boolean probe;
         /** Whether a probe has stopped waiting and dials; guarded by the pool's lock. */
         boolean dialing;
+        /** The thread of a probe that waits out the backoff, to wake when it is called off; guarded by the pool's lock. */
+        Thread waiting;
 
         Task(PoolEngine engine, Consumer<Throwable> onDone, long startedAt, int generation, boolean probe) {
             this.engine = engine;
@@ -81,8 +83,8 @@ final class Connector {
     /**
      * Follows the pool's suspension: while it is suspended no connect starts, so a thread ends as
      * soon as it has no connect to run (idle ones now, one still connecting when its connect ends)
-     * instead of idling for seconds; a suspended pool leaves no thread behind. A connect in progress
-     * is not disturbed.
+     * instead of idling for seconds; a suspended pool keeps no idle thread. A connect in progress is
+     * not disturbed (a probe waiting out the backoff is woken by the suspension itself, and gives up).
      *
      * @param suspended whether the pool is suspended now
      */

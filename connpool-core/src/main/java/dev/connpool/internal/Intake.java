@@ -54,17 +54,21 @@ final class Intake {
                 if (bag.closed || bag.suspended) {
                     capacity.connecting--;
                     capacity.probe = null;
+                    task.waiting = null;
                     return false;
                 }
                 left = capacity.backoff.retryAt - System.nanoTime();
                 if (left <= 0) {
                     task.dialing = true;
+                    task.waiting = null;
                     return true;
                 }
+                task.waiting = Thread.currentThread();
             } finally {
                 bag.lock.unlock();
             }
-            // close() interrupts this thread, and sets closed first: the next round sees it
+            // close() interrupts this thread, and sets closed first; suspend() sets suspended first and
+            // unparks it (Lifecycle.suspend): either way the next round sees it
             LockSupport.parkNanos(this, left);
         }
     }

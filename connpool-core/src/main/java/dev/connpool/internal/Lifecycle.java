@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Start, suspend and resume, close. Start opens {@code minSize} connections in parallel and waits
@@ -57,11 +58,17 @@ final class Lifecycle {
     /** Stops lending and connecting until {@link #resume()}; returns still work. */
     void suspend() {
         Bag bag = pool.bag;
+        Thread probe;
         bag.lock.lock();
         try {
             bag.suspended = true;
+            // a probe waiting out the backoff (up to maxConnectBackoff) gives up now, not at its time
+            probe = pool.capacity.probe == null ? null : pool.capacity.probe.waiting;
         } finally {
             bag.lock.unlock();
+        }
+        if (probe != null) {
+            LockSupport.unpark(probe);
         }
         followSuspension();
     }

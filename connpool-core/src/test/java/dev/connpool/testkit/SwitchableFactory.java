@@ -2,9 +2,6 @@ package dev.connpool.testkit;
 
 import dev.connpool.ConnectionFactory;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.List;
@@ -25,17 +22,9 @@ public final class SwitchableFactory implements ConnectionFactory {
         current = new AtomicReference<>(initial);
     }
 
-    /** A loopback port nothing listens on (bound and closed again), so connects to it are refused. */
-    public static int closedPort() throws IOException {
-        try (ServerSocket s = new ServerSocket()) {
-            s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            return s.getLocalPort();
-        }
-    }
-
     /** A real TCP factory whose connects are refused: it dials a closed loopback port. */
     public static ConnectionFactory refusing() throws IOException {
-        return ConnectionFactory.tcp("127.0.0.1", closedPort(), Duration.ofSeconds(1));
+        return ConnectionFactory.tcp("127.0.0.1", Ports.closed(), Duration.ofSeconds(1));
     }
 
     /** From now on, connects go to this factory. */

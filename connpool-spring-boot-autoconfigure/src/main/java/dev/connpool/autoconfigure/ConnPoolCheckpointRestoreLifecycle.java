@@ -24,9 +24,10 @@ import org.springframework.context.event.ContextClosedEvent;
  * <p>{@link #stop()} suspends every pool (gets wait, no connect starts), soft-evicts it (idle
  * connections closed now, those in use when returned) and waits up to each pool's
  * {@code shutdown-grace} until it holds no connection; it warns about a pool whose connections in
- * use did not come back in time. A suspended pool starts no connect and stops its housekeeper
- * thread, so once it is empty no socket of it is open and no thread of its own runs (the JVM-wide
- * clock thread, which holds no socket, belongs to no pool). {@link #start()} resumes them: waiting
+ * use did not come back in time. A suspended pool starts no connect (one waiting out the connect
+ * backoff is called off), stops its housekeeper thread and lets each connector thread end once it
+ * has no connect to run, so once it is empty no socket of it is open and its threads are gone
+ * within moments (the JVM-wide clock thread, which holds no socket, belongs to no pool). {@link #start()} resumes them: waiting
  * gets are served, the housekeeper starts again and each pool refills to its {@code min-size}.
  *
  * <p>Its phase is close to the lowest there is, below the web server's, the default one and a plain

@@ -376,7 +376,8 @@ class ConnPoolLifecycleTests {
                 assertThat(orders.isSuspended()).isTrue();
                 assertThat(users.isSuspended()).isTrue();
                 server.awaitOpen(0, WAIT);
-                PoolThreads.awaitOnlyTheSharedClock(WAIT);
+                // within moments, not after the connector threads' 5 s of idling
+                PoolThreads.awaitOnlyTheSharedClock(Duration.ofSeconds(3));
                 assertThat(orders.stats().size()).isZero();
 
                 context.start();
@@ -434,6 +435,30 @@ class ConnPoolLifecycleTests {
                 context.start();
                 server.awaitOpen(3, WAIT);
             });
+        }
+
+        /**
+         * A pool whose backend is down keeps a probe waiting out the connect backoff (here 1.6 s): the
+         * stop calls it off, so it neither waits out the grace period for a connect that never dials
+         * nor warns that connections are still in use (none is open).
+         */
+        @Test
+        void stopDoesNotWaitForAProbeThatWaitsOutTheBackoff(CapturedOutput output) throws Exception {
+            crac.withPropertyValues("connpool.pools.down.port=" + Ports.closed(), "connpool.pools.down.min-size=1",
+                    "connpool.pools.down.fail-fast=false", "connpool.pools.down.evict-interval=10ms",
+                    "connpool.pools.down.shutdown-grace=3s").run(context -> {
+                        ConnPool down = context.getBean("down", ConnPool.class);
+                        // four failed refills, then a probe waiting out its delay (800 ms, then 1.6 s)
+                        Await.until(() -> down.stats().connectFailures() >= 5 && down.stats().connecting() == 1,
+                                WAIT, () -> "backing off: " + down.stats());
+                        long t0 = System.nanoTime();
+                        context.stop();
+                        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+                        assertThat(millis).as("stop() took %d ms", millis).isLessThan(1_000);
+                        assertThat(down.stats().connecting()).isZero();
+                        assertThat(output).doesNotContain("still has connections in use");
+                        context.start();
+                    });
         }
 
         @Test

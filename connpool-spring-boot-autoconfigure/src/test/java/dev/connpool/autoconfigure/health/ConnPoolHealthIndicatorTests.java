@@ -197,7 +197,8 @@ class ConnPoolHealthIndicatorTests {
                         "+PONG".getBytes(StandardCharsets.US_ASCII), Duration.ofSeconds(1))));
         ConnPoolHealthIndicator indicator = indicator(pool, Duration.ofSeconds(10));
         // health is asked over and over while the evictor's first check waits for its reply, until
-        // that check has failed
+        // that check has failed. A connection is open, so health answers from the pool's stats
+        // without a probe: what this pins is that reading them never waits for the evictor's check
         long deadline = System.nanoTime() + WAIT.toNanos();
         int calls = 0;
         while (pool.stats().pingFailed() == 0 || calls <= 3) {
