@@ -18,10 +18,11 @@ public final class Ports {
     }
 
     /**
-     * A loopback port nobody listens on and nobody can start listening on while this JVM runs: a
-     * client socket stays bound to it without connecting or listening, so a connect to it is refused
-     * (there is no listener) and another bind to it fails (the port is in use), even in another
-     * process and even with {@code SO_REUSEADDR}.
+     * A port on 127.0.0.1 nobody listens on, and nobody can start listening on while this JVM runs:
+     * a client socket stays bound to it without connecting or listening, so a connect to
+     * 127.0.0.1 on it is refused (there is no listener) and another bind to it on 127.0.0.1 or the
+     * wildcard address fails (the port is in use), in another process too and even with
+     * {@code SO_REUSEADDR}. (A server on {@code ::1} alone could still take it: dial 127.0.0.1.)
      *
      * <p>A port merely bound and let go was not enough: in one CI run a Redis was answering on it by
      * the time the sample app's test connected, so the pool that should have been down was up.
