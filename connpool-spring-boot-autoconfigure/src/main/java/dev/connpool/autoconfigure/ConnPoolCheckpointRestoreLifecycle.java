@@ -27,8 +27,9 @@ import org.springframework.context.event.ContextClosedEvent;
  * use did not come back in time. A suspended pool starts no connect (one waiting out the connect
  * backoff is called off), stops its housekeeper thread and lets each connector thread end once it
  * has no connect to run, so once it is empty no socket of it is open and its threads are gone
- * within moments (the JVM-wide clock thread, which holds no socket, belongs to no pool). {@link #start()} resumes them: waiting
- * gets are served, the housekeeper starts again and each pool refills to its {@code min-size}.
+ * within moments (the JVM-wide clock thread, which holds no socket, belongs to no pool).
+ * {@link #start()} resumes them: waiting gets are served, the housekeeper starts again and each
+ * pool refills to its {@code min-size}.
  *
  * <p>Its phase is close to the lowest there is, below the web server's, the default one and a plain
  * {@code Lifecycle} bean's (0), so that the pools stop after whatever uses them (requests in
