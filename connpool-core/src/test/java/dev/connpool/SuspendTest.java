@@ -24,6 +24,8 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -135,15 +137,19 @@ class SuspendTest extends EchoBackendTest {
     void suspendCallsOffAProbeThatWaitsOutALongDelay() throws Exception {
         SwitchableFactory factory = new SwitchableFactory(SwitchableFactory.refusing());
         try (ConnPool pool = ConnPool.create("probe", ConnPoolConfig.builder().maxSize(1).build(), factory)) {
-            // four failures, then a probe waiting out its delay (800 ms, then 1.6 s): a get starts it
+            // failures until a probe waits out a delay with over 1.2 s left (of 1.6 s, after five)
+            long[] retryInMillis = {0};
             Await.until(() -> {
                 try {
                     pool.get(Duration.ZERO).close();
+                } catch (ConnectFailedException refused) {
+                    Matcher m = RETRY_IN.matcher(String.valueOf(refused.getMessage()));
+                    retryInMillis[0] = m.find() ? Long.parseLong(m.group(1)) : 0;
                 } catch (IOException expected) {
-                    // refused, or no connection at once
+                    retryInMillis[0] = 0; // no connection at once
                 }
-                return factory.attempts() >= 5 && pool.stats().connecting() == 1;
-            }, Duration.ofSeconds(10), () -> "attempts: " + factory.attempts() + ", " + pool.stats());
+                return retryInMillis[0] >= 1_200 && pool.stats().connecting() == 1;
+            }, Duration.ofSeconds(15), () -> "attempts: " + factory.attempts() + ", " + pool.stats());
             int attempts = factory.attempts();
             List<Thread> probe = connectorThreads("probe");
             assertThat(probe).hasSize(1);
@@ -151,11 +157,14 @@ class SuspendTest extends EchoBackendTest {
             pool.suspend();
             Await.until(() -> pool.stats().connecting() == 0, BOUND, () -> "called off: " + pool.stats());
             assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("the probe gave up on suspend, not at its time")
-                    .isLessThan(Duration.ofMillis(500));
+                    .isLessThan(Duration.ofMillis(600));
             assertThat(Threads.joinedWithin(probe.get(0), Duration.ofSeconds(3))).as("the probe's thread ended").isTrue();
             assertThat(factory.attempts()).as("the called-off probe never dialed").isEqualTo(attempts);
         }
     }
+
+    /** How long a refusal while backing off says the probe waits: "the next attempt in N ms". */
+    private static final Pattern RETRY_IN = Pattern.compile("the next attempt in (\\d+) ms");
 
     private static List<Thread> connectorThreads(String pool) {
         String prefix = "connpool-" + pool + "-connect-";
