@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.connpool.internal.EngineHooks;
+import dev.connpool.testkit.BackingOff;
 import dev.connpool.testkit.BrokenFactory;
 import dev.connpool.testkit.AsyncGet;
 import dev.connpool.testkit.Await;
@@ -541,15 +542,8 @@ class ConnectBackoffTest {
     void closeDoesNotWaitForAProbeThatWaitsOutALongDelay() throws Exception {
         ConnPool pool = ConnPool.create("long-delay", ConnPoolConfig.builder().maxSize(1).build(), factory);
         try {
-            // four failures, then a probe waiting out its delay (800 ms, then 1.6 s): a get starts it
-            Await.until(() -> {
-                try {
-                    pool.get(Duration.ZERO).close();
-                } catch (IOException expected) {
-                    // refused, or no connection at once
-                }
-                return factory.attempts() >= 5 && pool.stats().connecting() == 1;
-            }, Duration.ofSeconds(10), () -> "attempts: " + factory.attempts() + ", " + pool.stats());
+            // failures until a probe waits out a delay with over 1.2 s left (of 1.6 s, after five)
+            BackingOff.untilAProbeWaits(pool, 1_200, Duration.ofSeconds(15));
             int attempts = factory.attempts();
             long t0 = System.nanoTime();
             pool.close();

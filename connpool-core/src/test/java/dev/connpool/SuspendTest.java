@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.connpool.testkit.AsyncGet;
+import dev.connpool.testkit.BackingOff;
 import dev.connpool.testkit.Await;
 import dev.connpool.testkit.CountingServer;
 import dev.connpool.testkit.Echo;
@@ -14,7 +15,6 @@ import dev.connpool.testkit.Stress;
 import dev.connpool.testkit.SwitchableFactory;
 import dev.connpool.testkit.Threads;
 import dev.connpool.testkit.VirtualThreads;
-import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.Socket;
 import java.time.Duration;
@@ -24,8 +24,6 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -138,18 +136,7 @@ class SuspendTest extends EchoBackendTest {
         SwitchableFactory factory = new SwitchableFactory(SwitchableFactory.refusing());
         try (ConnPool pool = ConnPool.create("probe", ConnPoolConfig.builder().maxSize(1).build(), factory)) {
             // failures until a probe waits out a delay with over 1.2 s left (of 1.6 s, after five)
-            long[] retryInMillis = {0};
-            Await.until(() -> {
-                try {
-                    pool.get(Duration.ZERO).close();
-                } catch (ConnectFailedException refused) {
-                    Matcher m = RETRY_IN.matcher(String.valueOf(refused.getMessage()));
-                    retryInMillis[0] = m.find() ? Long.parseLong(m.group(1)) : 0;
-                } catch (IOException expected) {
-                    retryInMillis[0] = 0; // no connection at once
-                }
-                return retryInMillis[0] >= 1_200 && pool.stats().connecting() == 1;
-            }, Duration.ofSeconds(15), () -> "attempts: " + factory.attempts() + ", " + pool.stats());
+            BackingOff.untilAProbeWaits(pool, 1_200, Duration.ofSeconds(15));
             int attempts = factory.attempts();
             // the probe's, and maybe one still idle after an earlier failed connect
             List<Thread> connectors = connectorThreads("probe");
@@ -165,9 +152,6 @@ class SuspendTest extends EchoBackendTest {
             assertThat(factory.attempts()).as("the called-off probe never dialed").isEqualTo(attempts);
         }
     }
-
-    /** How long a refusal while backing off says the probe waits: "the next attempt in N ms". */
-    private static final Pattern RETRY_IN = Pattern.compile("the next attempt in (\\d+) ms");
 
     private static List<Thread> connectorThreads(String pool) {
         String prefix = "connpool-" + pool + "-connect-";
