@@ -13,6 +13,10 @@ import dev.connpool.testkit.Echo;
 import dev.connpool.testkit.NoPoolThreads;
 import dev.connpool.testkit.RequiresJdk;
 import dev.connpool.testkit.TestServer;
+import dev.connpool.testkit.Threads;
+import dev.connpool.testkit.VirtualThreads;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.nio.file.Files;
@@ -163,11 +167,20 @@ class VirtualThreadsIT {
             all.add(pool.get(Duration.ofSeconds(5)));
         }
         Echo.roundTrip(all.get(0));
-        try (PooledConnection none = pool.get(Duration.ofMillis(1))) {
-            throw new AssertionError("a ninth connection from a pool of eight: " + none);
-        } catch (AcquireTimeoutException expected) {
-            // the timeout path is loaded too
-        }
+        // a get that waits long enough to park, on a virtual thread: the timeout path is loaded too,
+        // the wait's park included (a 1 ms get could time out while still spinning), and so are the
+        // JDK's classes for a virtual thread's timed park
+        Thread waiter = VirtualThreads.factory().newThread(() -> {
+            try (PooledConnection none = pool.get(Duration.ofMillis(50))) {
+                throw new AssertionError("a ninth connection from a pool of eight: " + none);
+            } catch (AcquireTimeoutException expected) {
+                // as it should
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        waiter.start();
+        Threads.join(waiter, Duration.ofSeconds(10));
         all.forEach(PooledConnection::close);
     }
 
