@@ -23,6 +23,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -136,6 +137,45 @@ class InvariantsTest {
                 }
             });
             assertThat(overlaps).hasValue(0);
+        }
+    }
+
+    /**
+     * Health checks that fail at random under contention (each failure queues its waiter again first
+     * in line): every get is served, the server never sees more than maxSize sockets open, and no
+     * waiter or connect is left behind.
+     */
+    @Test
+    void failingChecksUnderContentionLoseNoCallerAndKeepTheBound() throws Exception {
+        AtomicLong failures = new AtomicLong();
+        HealthCheck flaky = socket -> {
+            if (ThreadLocalRandom.current().nextInt(5) == 0) {
+                failures.incrementAndGet();
+                if (ThreadLocalRandom.current().nextBoolean()) {
+                    throw new IOException("failed at random, on purpose");
+                }
+                throw new IllegalStateException("failed at random, on purpose");
+            }
+        };
+        try (CountingServer server = new CountingServer();
+             ConnPool pool = ConnPool.create("flaky-checks", ConnPoolConfig.builder().maxSize(3)
+                     .healthCheck(flaky).evictInterval(Duration.ZERO).build(), lingering(server.port()))) {
+            onThreads(12, Duration.ofSeconds(30), () -> {
+                for (int i = 0; i < 300; i++) {
+                    try (PooledConnection c = pool.get(Duration.ofSeconds(10))) {
+                        LockSupport.parkNanos(50_000); // held long enough that callers queue
+                    }
+                }
+            });
+            PoolStats stats = pool.stats();
+            assertThat(stats.waitCount()).as("callers queued").isGreaterThan(100);
+            assertThat(stats.requests()).isEqualTo(12 * 300);
+            assertThat(stats.successes()).isEqualTo(12 * 300);
+            assertThat(stats.pingFailed()).isEqualTo(failures.get()).isGreaterThan(50);
+            assertThat(stats.waiters()).isZero();
+            Await.until(() -> pool.stats().connecting() == 0, Duration.ofSeconds(10), () -> "connects ended: " + pool.stats());
+            assertThat(server.maxOpen()).isLessThanOrEqualTo(3);
+            assertThat(pool.stats().size()).isLessThanOrEqualTo(3);
         }
     }
 

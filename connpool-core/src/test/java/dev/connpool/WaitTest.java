@@ -11,6 +11,7 @@ import dev.connpool.testkit.EchoBackendTest;
 import dev.connpool.testkit.GatedFactory;
 import dev.connpool.testkit.Worker;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,8 +20,8 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /** DESIGN §4 get, step 4: waiting at maxSize, first come first served, direct hand-off. */
@@ -207,17 +208,12 @@ class WaitTest extends EchoBackendTest {
     }
 
     /**
-     * REPRODUCER, NOT A PASSING TEST (helper hB, issue 13): possible fairness defect, for the owner
-     * to judge. A waiter whose handed-over connection fails its health check is meant to keep its
-     * place (Acquirer: "try again, first in line if we had waited"; DESIGN §4: past the bound, strictly
-     * in order). But destroying the failed connection frees its room while this waiter is out of the
-     * queue, so the connect for that room is assigned to the waiter behind it, which gets the new
-     * connection first; the requeue at the head comes too late. Fails every run (3 of 3) on the
-     * current engine. (The first waiter is past the barging bound, so the return is handed to it, the
-     * head, not to whichever waiter happens to be awake.)
+     * A waiter whose handed-over connection fails its health check keeps its place (DESIGN §4: past
+     * the bound, strictly in order): it is queued again first in line before the failed connection's
+     * room is freed, so the connect for that room is its own, not the waiter's behind it. (The first
+     * waiter is past the barging bound, so the return is handed to it, the head.)
      */
     @Test
-    @Disabled("reproducer of a possible defect: the connect for the room a failed check frees goes to the waiter behind")
     void aWaiterWhoseConnectionFailsItsCheckStaysFirstInLine() throws Exception {
         AtomicReference<Socket> failing = new AtomicReference<>();
         HealthCheck failsOne = socket -> {
@@ -296,5 +292,198 @@ class WaitTest extends EchoBackendTest {
             connecting.connection(WAIT_BOUND).close();
             waiting.connection(WAIT_BOUND).close();
         }
+    }
+
+    /** A factory whose connects after the first wait until the test lets them through. */
+    private ConnectionFactory laterConnectsWaitFor(CountDownLatch go) {
+        ConnectionFactory real = tcp();
+        AtomicBoolean first = new AtomicBoolean(true);
+        return () -> {
+            if (!first.getAndSet(false)) {
+                try {
+                    if (!go.await(10, TimeUnit.SECONDS)) {
+                        throw new IOException("never let through");
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new InterruptedIOException("interrupted");
+                }
+            }
+            return real.create();
+        };
+    }
+
+    /**
+     * A waiter queued again after its connection failed its check still ends at its deadline: it
+     * leaves the queue, and the connect started for it lands in the pool.
+     */
+    @Test
+    void aWaiterQueuedAgainAfterAFailedCheckTimesOutAndLeavesTheQueue() throws Exception {
+        AtomicReference<Socket> failing = new AtomicReference<>();
+        CountDownLatch go = new CountDownLatch(1);
+        try (ConnPool pool = ConnPool.create("retry-deadline", ConnPoolConfig.builder().maxSize(1)
+                .evictInterval(Duration.ZERO).healthCheck(failsWhile(failing)).build(), laterConnectsWaitFor(go))) {
+            PooledConnection held = pool.get(WAIT_BOUND);
+            AsyncGet waiter = AsyncGet.start(pool, Duration.ofMillis(500));
+            Await.until(() -> pool.stats().waiters() == 1, WAIT_BOUND, () -> "queued: " + pool.stats());
+            failing.set(held.socket());
+            held.close();
+            assertThat(waiter.outcome(WAIT_BOUND)).isInstanceOf(AcquireTimeoutException.class);
+            assertThat(waiter.took()).isGreaterThanOrEqualTo(Duration.ofMillis(500));
+            PoolStats stats = pool.stats();
+            assertThat(stats.pingFailed()).isEqualTo(1);
+            assertThat(stats.waiters()).isZero();
+            assertThat(stats.connecting()).as("the connect for the freed room").isEqualTo(1);
+            go.countDown();
+            Await.until(() -> pool.stats().available() == 1, WAIT_BOUND, () -> "connected: " + pool.stats());
+            try (PooledConnection c = pool.get(Duration.ZERO)) {
+                Echo.roundTrip(c);
+            }
+            assertThat(server.accepted()).isEqualTo(2);
+        }
+    }
+
+    /**
+     * A pool closed while a waiter is queued again after a failed check (a RuntimeException from the
+     * check, here) answers it that it closed.
+     */
+    @Test
+    void aWaiterQueuedAgainAfterAFailedCheckIsToldThePoolClosed() throws Exception {
+        AtomicReference<Socket> failing = new AtomicReference<>();
+        HealthCheck throwsRuntime = socket -> {
+            if (socket == failing.get()) {
+                throw new IllegalStateException("failed its check on purpose");
+            }
+        };
+        CountDownLatch go = new CountDownLatch(1);
+        ConnPool pool = ConnPool.create("retry-close", ConnPoolConfig.builder().maxSize(1)
+                .evictInterval(Duration.ZERO).healthCheck(throwsRuntime).build(), laterConnectsWaitFor(go));
+        try {
+            PooledConnection held = pool.get(WAIT_BOUND);
+            AsyncGet waiter = AsyncGet.start(pool, Duration.ofSeconds(20));
+            Await.until(() -> pool.stats().waiters() == 1, WAIT_BOUND, () -> "queued: " + pool.stats());
+            failing.set(held.socket());
+            held.close();
+            Await.until(() -> pool.stats().pingFailed() == 1 && pool.stats().waiters() == 1, WAIT_BOUND,
+                    () -> "queued again: " + pool.stats());
+            pool.close();
+            assertThat(waiter.outcome(WAIT_BOUND)).isInstanceOf(PoolClosedException.class);
+        } finally {
+            go.countDown();
+            pool.close();
+        }
+    }
+
+    /**
+     * An {@link Error} from the health check of a connection a waiter was handed ends that get with
+     * the error: the caller is not queued again, and the room is free for the next caller.
+     */
+    @Test
+    void anErrorFromTheCheckOfAHandedOverConnectionReachesTheWaiter() throws Exception {
+        AtomicReference<Socket> failing = new AtomicReference<>();
+        HealthCheck errs = socket -> {
+            if (socket == failing.get()) {
+                throw new AssertionError("the check failed hard, on purpose");
+            }
+        };
+        try (ConnPool pool = pool("retry-error", ConnPoolConfig.builder().maxSize(1).evictInterval(Duration.ZERO)
+                .healthCheck(errs))) {
+            PooledConnection held = pool.get(WAIT_BOUND);
+            AsyncGet waiter = AsyncGet.start(pool, Duration.ofSeconds(20));
+            Await.until(() -> pool.stats().waiters() == 1, WAIT_BOUND, () -> "queued: " + pool.stats());
+            failing.set(held.socket());
+            held.close();
+            assertThat(waiter.outcome(WAIT_BOUND)).isInstanceOfSatisfying(AssertionError.class,
+                    e -> assertThat(e).hasMessage("the check failed hard, on purpose"));
+            PoolStats stats = pool.stats();
+            assertThat(stats.waiters()).isZero();
+            assertThat(stats.connecting()).as("no connect for a caller that stopped").isZero();
+            assertThat(stats.pingFailed()).isEqualTo(1);
+            try (PooledConnection c = pool.get(WAIT_BOUND)) {
+                Echo.roundTrip(c);
+            }
+        }
+    }
+
+    /**
+     * A check interrupted while it ran ends a waiter's get with the interrupt: the caller is not
+     * queued again, so no connect is started for it.
+     */
+    @Test
+    void aHandedOverConnectionsCheckInterruptedEndsTheGetWithoutAConnect() throws Exception {
+        AtomicReference<Socket> failing = new AtomicReference<>();
+        HealthCheck interruptsItself = socket -> {
+            if (socket == failing.get()) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while checking, on purpose");
+            }
+        };
+        try (ConnPool pool = pool("retry-interrupt", ConnPoolConfig.builder().maxSize(1).evictInterval(Duration.ZERO)
+                .healthCheck(interruptsItself))) {
+            PooledConnection held = pool.get(WAIT_BOUND);
+            AsyncGet waiter = AsyncGet.start(pool, Duration.ofSeconds(20));
+            Await.until(() -> pool.stats().waiters() == 1, WAIT_BOUND, () -> "queued: " + pool.stats());
+            failing.set(held.socket());
+            held.close();
+            assertThat(waiter.outcome(WAIT_BOUND)).isInstanceOf(InterruptedIOException.class);
+            assertThat(waiter.interruptKept()).isTrue();
+            PoolStats stats = pool.stats();
+            assertThat(stats.pingFailed()).isEqualTo(1);
+            assertThat(stats.waiters()).isZero();
+            assertThat(stats.connecting()).as("no connect for a caller that stopped").isZero();
+            assertThat(stats.size()).isZero();
+        }
+    }
+
+    /**
+     * Only a caller that had queued keeps a place in line when its connection fails its check: one
+     * that took an idle connection without waiting, and whose check fails while another caller
+     * waits, queues behind that caller, which gets the connection opened for the freed room.
+     */
+    @Test
+    void aCallerThatNeverQueuedGoesBehindTheWaitersWhenItsCheckFails() throws Exception {
+        CountDownLatch checking = new CountDownLatch(1);
+        CountDownLatch failNow = new CountDownLatch(1);
+        AtomicReference<Socket> failing = new AtomicReference<>();
+        HealthCheck slowFail = socket -> {
+            if (socket == failing.get()) {
+                checking.countDown();
+                try {
+                    if (!failNow.await(10, TimeUnit.SECONDS)) {
+                        throw new IOException("never told to fail");
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new InterruptedIOException("interrupted");
+                }
+                throw new IOException("failed its check on purpose");
+            }
+        };
+        try (ConnPool pool = pool("no-cutting-in", ConnPoolConfig.builder().maxSize(1).evictInterval(Duration.ZERO)
+                .healthCheck(slowFail))) {
+            PooledConnection first = pool.get(WAIT_BOUND);
+            failing.set(first.socket());
+            first.close(); // idle now, and it will fail its check
+            AsyncGet barging = AsyncGet.start(pool, Duration.ofSeconds(20));
+            assertThat(checking.await(10, TimeUnit.SECONDS)).as("the idle connection's check started").isTrue();
+            AsyncGet waiter = AsyncGet.start(pool, Duration.ofSeconds(20));
+            Await.until(() -> pool.stats().waiters() == 1, WAIT_BOUND, () -> "queued: " + pool.stats());
+            failNow.countDown();
+            try (PooledConnection c = waiter.connection(WAIT_BOUND)) {
+                assertThat(barging.isDone()).as("the caller that never queued waits behind").isFalse();
+                Echo.roundTrip(c);
+            }
+            barging.connection(WAIT_BOUND).close();
+            assertThat(pool.stats().pingFailed()).isEqualTo(1);
+            assertThat(server.accepted()).isEqualTo(2);
+        }
+    }
+
+    private static HealthCheck failsWhile(AtomicReference<Socket> failing) {
+        return socket -> {
+            if (socket == failing.get()) {
+                throw new IOException("failed its check on purpose");
+            }
+        };
     }
 }

@@ -54,6 +54,11 @@ final class Acquirer {
      */
     private static final int SPINNING_WAITERS = Integer.getInteger("dev.connpool.spinningWaiters", Math.max(1, CPUS / 2));
 
+    /** {@link #lendable}'s verdict: lend the slot. */
+    private static final Object LEND = new Object();
+    /** {@link #lendable}'s verdict: the slot is gone, look again. */
+    private static final Object AGAIN = new Object();
+
     private final PoolEngine pool;
     private final Bag bag;
     private final Vetting vetting;
@@ -82,56 +87,70 @@ final class Acquirer {
         boolean requeue = false;
         long since = 0; // when this caller first queued: a retry keeps its place in time too
         try {
+            Waiter retry = null; // this caller's place, first in line, after a connection failed its check
             for (;;) {
-                if (Thread.currentThread().isInterrupted()) {
-                    throw interrupted();
-                }
-                Slot s = bag.claimFast();
-                long seq;
+                Waiter w = retry;
+                retry = null;
+                Slot s = null;
+                long seq = 0;
                 boolean fresh = false;
-                Waiter w = null;
-                if (s != null) {
-                    seq = Slot.seqOf(s.state());
-                } else {
-                    bag.lock.lock();
-                    try {
-                        if (bag.closed) {
-                            throw new PoolClosedException(pool.name);
-                        }
-                        s = bag.claimLocked();
-                        if (s != null) {
-                            seq = Slot.seqOf(s.state());
-                        } else {
-                            if (!requeue && blockedWaitersLocked() >= maxWaiters
-                                    && !pool.capacity.answersWithoutReturnLocked()) {
-                                throw new TooManyWaitersException(pool.name, maxWaiters);
-                            }
-                            if (!requeue) {
-                                since = System.nanoTime();
-                            }
-                            w = bag.enqueueLocked(requeue, since);
-                            // a waiter with a connect of its own is connecting, not waiting for a return
-                            blocked |= w.task == null && w.outcome == null;
-                            seq = 0;
-                        }
-                    } finally {
-                        bag.lock.unlock();
+                if (w == null) {
+                    if (Thread.currentThread().isInterrupted()) {
+                        throw interrupted();
                     }
-                    if (w != null) {
-                        await(w, deadline, timeoutNanos);
-                        s = (Slot) w.outcome;
-                        seq = w.seq;
-                        fresh = w.fresh;
+                    s = bag.claimFast();
+                    if (s != null) {
+                        seq = Slot.seqOf(s.state());
+                    } else {
+                        bag.lock.lock();
+                        try {
+                            if (bag.closed) {
+                                throw new PoolClosedException(pool.name);
+                            }
+                            s = bag.claimLocked();
+                            if (s != null) {
+                                seq = Slot.seqOf(s.state());
+                            } else {
+                                if (!requeue && blockedWaitersLocked() >= maxWaiters
+                                        && !pool.capacity.answersWithoutReturnLocked()) {
+                                    throw new TooManyWaitersException(pool.name, maxWaiters);
+                                }
+                                if (!requeue) {
+                                    since = System.nanoTime();
+                                }
+                                w = bag.enqueueLocked(requeue, since);
+                                // a waiter with a connect of its own is connecting, not waiting for a return
+                                blocked |= w.task == null && w.outcome == null;
+                            }
+                        } finally {
+                            bag.lock.unlock();
+                        }
                     }
                 }
-                if (fresh || lendable(s, seq, checkDeadline, deadline, timeoutNanos)) {
+                if (w != null) {
+                    await(w, deadline, timeoutNanos);
+                    s = (Slot) w.outcome;
+                    seq = w.seq;
+                    fresh = w.fresh;
+                }
+                if (fresh) {
                     counters.slowSuccesses.incrementAndGet();
                     return s;
                 }
-                // the connection failed its checks: try again, first in line if we had waited. A get
-                // too short to check by its deadline tries every idle connection before it answers
-                // (it does not wait for one: the queue times it out at once if none is idle)
+                // a caller that had waited keeps its place in line if the connection fails its check
+                Object verdict = lendable(s, seq, checkDeadline, deadline, timeoutNanos, requeue || w != null, since);
+                if (verdict == LEND) {
+                    counters.slowSuccesses.incrementAndGet();
+                    return s;
+                }
                 requeue |= w != null;
+                if (verdict != AGAIN) {
+                    retry = (Waiter) verdict; // queued first in line again: its deadline is kept by await
+                    continue;
+                }
+                // the connection failed its checks: try again. A get too short to check by its
+                // deadline tries every idle connection before it answers (it does not wait for one:
+                // the queue times it out at once if none is idle)
                 if (checkDeadline == deadline && deadline - System.nanoTime() <= 0) {
                     if (bag.closed) {
                         // closed while this caller ran late (a slow check, a starved thread): that
@@ -160,20 +179,25 @@ final class Acquirer {
      *
      * @param checkDeadline the deadline the health check gets (none for a get too short to check)
      * @param deadline the caller's own deadline, which a skipped check waits out
-     * @return true to lend it
+     * @param waited whether the caller had queued: if the slot fails its check, the caller is queued
+     *        again first in line before the slot's room is freed, so that the connect for that room
+     *        is the caller's (see {@link Closer#destroyAndRequeue})
+     * @param since when the caller first queued
+     * @return {@link #LEND} to lend it, {@link #AGAIN} to look again, or the caller's new place in
+     *         the queue
      */
-    private boolean lendable(Slot s, long seq, long checkDeadline, long deadline, long timeoutNanos)
-            throws IOException {
+    private Object lendable(Slot s, long seq, long checkDeadline, long deadline, long timeoutNanos,
+            boolean waited, long since) throws IOException {
         int v = vetting.settle(s, seq, pool.closer, true);
         if (v == Vetting.GONE) {
-            return false;
+            return AGAIN;
         }
         if (v == Vetting.LEND) {
-            return true;
+            return LEND;
         }
         if (v == Vetting.LEND_SKIPPING_CHECK) {
             counters.slowSkippedChecks.incrementAndGet();
-            return true;
+            return LEND;
         }
         if (Thread.currentThread().isInterrupted()) {
             bag.putBack(s, seq, false); // unchecked, as good as before
@@ -187,7 +211,7 @@ final class Acquirer {
                 bag.putBack(s, seq, false);
                 throw interrupted();
             }
-            return true;
+            return LEND;
         }
         if (failure instanceof HealthCheckSkippedException) {
             // no time was left to check a connection, so none can be lent: time out at the deadline
@@ -198,15 +222,24 @@ final class Acquirer {
             }
             throw timedOut(timeoutNanos);
         }
-        pool.closer.destroy(s, seq, CloseReason.HEALTH);
-        if (failure instanceof ClosedByInterruptException || Thread.currentThread().isInterrupted()) {
+        boolean interrupted = failure instanceof ClosedByInterruptException || Thread.currentThread().isInterrupted();
+        boolean fatal = failure instanceof Error && !(failure instanceof StackOverflowError);
+        if (interrupted || fatal || !waited) {
+            pool.closer.destroy(s, seq, CloseReason.HEALTH);
+        } else {
+            Waiter w = pool.closer.destroyAndRequeue(s, seq, CloseReason.HEALTH, since);
+            if (w != null) {
+                return w;
+            }
+        }
+        if (interrupted) {
             Thread.currentThread().interrupt();
             throw interrupted(); // the interrupt closed the channel mid-check: stop here
         }
-        if (failure instanceof Error && !(failure instanceof StackOverflowError)) {
+        if (fatal) {
             throw (Error) failure;
         }
-        return false;
+        return AGAIN;
     }
 
     /**

@@ -44,6 +44,32 @@ final class Closer {
         return true;
     }
 
+    /**
+     * Closes a slot that failed its check for a caller who had waited, and queues that caller again,
+     * first in line, under the same lock that takes the slot out: the room the slot frees is then
+     * the caller's to connect for, not the next waiter's. Nothing is queued if the lease was stale
+     * or the pool has closed (the caller then looks again as usual).
+     *
+     * @param since when the caller first queued, which its new place keeps
+     * @return the caller's new place in the queue, or null
+     */
+    Waiter destroyAndRequeue(Slot s, long seq, CloseReason reason, long since) {
+        Bag bag = pool.bag;
+        Waiter w;
+        bag.lock.lock();
+        try {
+            if (!bag.markRemovedLocked(s, seq)) {
+                return null;
+            }
+            pool.capacity.dying++;
+            w = bag.closed ? null : bag.enqueueLocked(true, since);
+        } finally {
+            bag.lock.unlock();
+        }
+        closeAndRetire(s, reason);
+        return w;
+    }
+
     /** Closes a slot for idling too long, unless that would take the pool below minSize. */
     boolean destroyIfAboveMin(Slot s, long seq) {
         Bag bag = pool.bag;
