@@ -3,6 +3,7 @@ package dev.connpool;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.connpool.internal.EngineHooks;
 import dev.connpool.testkit.AsyncGet;
 import dev.connpool.testkit.Await;
 import dev.connpool.testkit.Barging;
@@ -291,6 +292,32 @@ class WaitTest extends EchoBackendTest {
             gated.release();
             connecting.connection(WAIT_BOUND).close();
             waiting.connection(WAIT_BOUND).close();
+        }
+    }
+
+    /**
+     * At maxWaiters, a caller that finds a background connect nobody has claimed (a refill to
+     * minSize, here) is not refused: it queues and takes that connect's connection.
+     */
+    @Test
+    void atMaxWaitersACallerTakesABackgroundConnectInsteadOfBeingRefused() throws Exception {
+        CountDownLatch go = new CountDownLatch(1);
+        try (ConnPool pool = ConnPool.create("adopts-refill", ConnPoolConfig.builder().minSize(1).maxSize(1)
+                .maxWaiters(0).evictInterval(Duration.ZERO).healthCheck(HealthCheck.none()).build(),
+                laterConnectsWaitFor(go))) {
+            try (PooledConnection c = pool.get(WAIT_BOUND)) {
+                c.markUnusable();
+            }
+            EngineHooks.evict(pool); // its refill starts the background connect, held by the factory
+            Await.until(() -> pool.stats().connecting() == 1, WAIT_BOUND, () -> "refilling: " + pool.stats());
+            AsyncGet caller = AsyncGet.start(pool, Duration.ofSeconds(20));
+            Await.until(() -> pool.stats().waiters() == 1 || caller.isDone(), WAIT_BOUND, () -> "queued: " + pool.stats());
+            assertThat(caller.isDone()).as("queued for the background connect, not refused").isFalse();
+            go.countDown();
+            try (PooledConnection c = caller.connection(WAIT_BOUND)) {
+                Echo.roundTrip(c);
+            }
+            assertThat(pool.stats().created()).isEqualTo(2);
         }
     }
 
