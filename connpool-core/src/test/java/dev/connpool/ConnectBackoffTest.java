@@ -20,6 +20,7 @@ import dev.connpool.testkit.VirtualThreads;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.ConnectException;
+import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,6 +28,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
@@ -69,6 +71,45 @@ class ConnectBackoffTest {
 
     private ConnectionFactory liveTcp() {
         return ConnectionFactory.tcp(live.host(), live.port(), BOUND);
+    }
+
+    /**
+     * A waiter whose connection fails its check, in a full pool backing off from failed connects
+     * whose only connection that was, is not refused once the backoff's delay is over: the room the
+     * failed connection frees lets the probe dial (the backend is back), for this waiter. (Found by
+     * the review of the requeue fix: queued first while the failed connection still held its room,
+     * the waiter found no room for a probe and was refused at once.)
+     */
+    @Test
+    void aWaiterWhoseConnectionFailsItsCheckWhileBackingOffGetsTheProbesConnection() throws Exception {
+        AtomicReference<Socket> failing = new AtomicReference<>();
+        HealthCheck failsOne = socket -> {
+            if (socket == failing.get()) {
+                throw new IOException("failed its check on purpose");
+            }
+        };
+        factory.switchTo(liveTcp());
+        try (ConnPool pool = ConnPool.create("requeue-backoff", ConnPoolConfig.builder().maxSize(2)
+                .evictInterval(Duration.ZERO).healthCheck(failsOne).maxConnectBackoff(FIRST_DELAY).build(), factory)) {
+            PooledConnection held = pool.get(BOUND);
+            factory.switchTo(SwitchableFactory.refusing());
+            assertThatThrownBy(() -> pool.get(Duration.ofMillis(300))).isInstanceOf(ConnectFailedException.class);
+            Await.until(() -> pool.stats().connecting() == 0, BOUND, () -> "the refused connect ended: " + pool.stats());
+            factory.switchTo(liveTcp());
+            pool.resize(0, 1); // full: the held connection is its only one
+            // the backoff's delay (at most maxConnectBackoff) runs on the clock alone: nothing to wait for but time
+            Thread.sleep(FIRST_DELAY.toMillis() + 50);
+            AsyncGet waiter = AsyncGet.start(pool, BOUND);
+            Await.until(() -> pool.stats().waiters() == 1, BOUND, () -> "queued: " + pool.stats());
+            failing.set(held.socket());
+            held.close();
+            try (PooledConnection c = waiter.connection(BOUND)) {
+                Echo.roundTrip(c);
+            }
+            PoolStats stats = pool.stats();
+            assertThat(stats.pingFailed()).isEqualTo(1);
+            assertThat(stats.created()).isEqualTo(2);
+        }
     }
 
     /**

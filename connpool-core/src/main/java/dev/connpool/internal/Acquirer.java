@@ -137,13 +137,13 @@ final class Acquirer {
                     counters.slowSuccesses.incrementAndGet();
                     return s;
                 }
-                // a caller that had waited keeps its place in line if the connection fails its check
-                Object verdict = lendable(s, seq, checkDeadline, deadline, timeoutNanos, requeue || w != null, since);
+                // a caller that has waited keeps its place in line if the connection fails its check
+                requeue |= w != null;
+                Object verdict = lendable(s, seq, checkDeadline, deadline, timeoutNanos, requeue, since);
                 if (verdict == LEND) {
                     counters.slowSuccesses.incrementAndGet();
                     return s;
                 }
-                requeue |= w != null;
                 if (verdict != AGAIN) {
                     retry = (Waiter) verdict; // queued first in line again: its deadline is kept by await
                     continue;

@@ -234,8 +234,18 @@ final class Bag {
         return handOff || suspended ? null : stack.claimTop();
     }
 
-    /** Queues a waiter for the current thread: at the tail, or first in line for a retry. */
+    /** Queues a waiter for the current thread, at the tail or first in line for a retry, and serves the queue. */
     Waiter enqueueLocked(boolean first, long now) {
+        Waiter w = queueLocked(first, now);
+        serveWaitersLocked();
+        return w;
+    }
+
+    /**
+     * Queues a waiter for the current thread without serving the queue: for a caller that still
+     * holds room it is about to free, whose freeing serves the queue (with that room counted free).
+     */
+    Waiter queueLocked(boolean first, long now) {
         Waiter w = new Waiter(now, lock);
         if (first) {
             waiters.addFirst(w);
@@ -243,7 +253,6 @@ final class Bag {
             waiters.addLast(w);
         }
         waiterCount = waiters.size();
-        serveWaitersLocked();
         return w;
     }
 

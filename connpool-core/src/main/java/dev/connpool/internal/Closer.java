@@ -46,9 +46,12 @@ final class Closer {
 
     /**
      * Closes a slot that failed its check for a caller who had waited, and queues that caller again,
-     * first in line, under the same lock that takes the slot out: the room the slot frees is then
-     * the caller's to connect for, not the next waiter's. Nothing is queued if the lease was stale
-     * or the pool has closed (the caller then looks again as usual).
+     * first in line, under the same lock that takes the slot out: when the slot's room is freed,
+     * the queue is served with the caller at its head, so the connect that room allows is the
+     * caller's, not the next waiter's. The queue is not served before that: with the room still
+     * taken, a pool backing off from failed connects would find no room for a probe and refuse the
+     * caller. Nothing is queued if the lease was stale or the pool has closed (the caller then looks
+     * again as usual).
      *
      * @param since when the caller first queued, which its new place keeps
      * @return the caller's new place in the queue, or null
@@ -62,7 +65,7 @@ final class Closer {
                 return null;
             }
             pool.capacity.dying++;
-            w = bag.closed ? null : bag.enqueueLocked(true, since);
+            w = bag.closed ? null : bag.queueLocked(true, since);
         } finally {
             bag.lock.unlock();
         }
