@@ -13,6 +13,7 @@ import dev.connpool.testkit.Echo;
 import dev.connpool.testkit.GatedFactory;
 import dev.connpool.testkit.Interrupts;
 import dev.connpool.testkit.NoPoolThreads;
+import dev.connpool.testkit.SlowCloseFactory;
 import dev.connpool.testkit.Stress;
 import dev.connpool.testkit.SwitchableFactory;
 import dev.connpool.testkit.TestServer;
@@ -76,9 +77,10 @@ class ConnectBackoffTest {
     /**
      * A waiter whose connection fails its check, in a full pool backing off from failed connects
      * whose only connection that was, is not refused once the backoff's delay is over: the room the
-     * failed connection frees lets the probe dial (the backend is back), for this waiter. (Found by
-     * the review of the requeue fix: queued first while the failed connection still held its room,
-     * the waiter found no room for a probe and was refused at once.)
+     * failed connection frees lets the probe dial (the backend is back), for this waiter. Nor is a
+     * caller that arrives while that connection is being closed (its room not yet free): it queues
+     * behind. (Found by the two reviews of the requeue fix: the waiter, then the newcomer, found no
+     * room for a probe and nothing open but the dying connection, and were refused at once.)
      */
     @Test
     void aWaiterWhoseConnectionFailsItsCheckWhileBackingOffGetsTheProbesConnection() throws Exception {
@@ -88,24 +90,33 @@ class ConnectBackoffTest {
                 throw new IOException("failed its check on purpose");
             }
         };
-        factory.switchTo(liveTcp());
+        SlowCloseFactory slowClose = new SlowCloseFactory(live.host(), live.port());
+        factory.switchTo(slowClose);
         try (ConnPool pool = ConnPool.create("requeue-backoff", ConnPoolConfig.builder().maxSize(2)
                 .evictInterval(Duration.ZERO).healthCheck(failsOne).maxConnectBackoff(FIRST_DELAY).build(), factory)) {
             PooledConnection held = pool.get(BOUND);
             factory.switchTo(SwitchableFactory.refusing());
             assertThatThrownBy(() -> pool.get(Duration.ofMillis(300))).isInstanceOf(ConnectFailedException.class);
             Await.until(() -> pool.stats().connecting() == 0, BOUND, () -> "the refused connect ended: " + pool.stats());
-            factory.switchTo(liveTcp());
+            factory.switchTo(slowClose);
             pool.resize(0, 1); // full: the held connection is its only one
             // the backoff's delay (at most maxConnectBackoff) runs on the clock alone: nothing to wait for but time
             Thread.sleep(FIRST_DELAY.toMillis() + 50);
             AsyncGet waiter = AsyncGet.start(pool, BOUND);
             Await.until(() -> pool.stats().waiters() == 1, BOUND, () -> "queued: " + pool.stats());
+            slowClose.holdCloseOf(held.socket());
             failing.set(held.socket());
             held.close();
+            slowClose.awaitInClose();
+            AsyncGet newcomer = AsyncGet.start(pool, BOUND);
+            Await.until(() -> pool.stats().waiters() == 2 || newcomer.isDone(), BOUND, () -> "newcomer queued: " + pool.stats());
+            assertThat(newcomer.isDone()).as("the newcomer queued, not refused").isFalse();
+            slowClose.release();
             try (PooledConnection c = waiter.connection(BOUND)) {
+                assertThat(newcomer.isDone()).as("the newcomer waits behind").isFalse();
                 Echo.roundTrip(c);
             }
+            newcomer.connection(BOUND).close();
             PoolStats stats = pool.stats();
             assertThat(stats.pingFailed()).isEqualTo(1);
             assertThat(stats.created()).isEqualTo(2);

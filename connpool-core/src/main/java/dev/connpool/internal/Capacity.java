@@ -227,12 +227,15 @@ final class Capacity {
     }
 
     /**
-     * No connection is open (but dying ones) and no connect dials or is about to: nothing could reach a
-     * waiter. A probe whose time has come counts as dialing (it does so as soon as its thread runs).
+     * No connection is open and no connect dials or is about to: nothing could reach a waiter. A
+     * probe whose time has come counts as dialing (it does so as soon as its thread runs). A
+     * connection being closed counts as open: its room is not free yet, so no probe can start for
+     * it now, but freeing the room serves the queue again (see {@link #retireLocked}), which starts
+     * one or refuses then.
      */
     private boolean nothingCanComeLocked() {
         boolean probeWaits = probe != null && !probe.dialing && System.nanoTime() - backoff.retryAt < 0;
-        return liveLocked() == 0 && connecting == (probeWaits ? 1 : 0);
+        return open == 0 && connecting == (probeWaits ? 1 : 0);
     }
 
     /** Starts the probe, unless there is one, or no room, or the pool is suspended or closed. */
