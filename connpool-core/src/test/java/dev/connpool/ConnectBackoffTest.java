@@ -18,6 +18,7 @@ import dev.connpool.testkit.Stress;
 import dev.connpool.testkit.SwitchableFactory;
 import dev.connpool.testkit.TestServer;
 import dev.connpool.testkit.VirtualThreads;
+import dev.connpool.testkit.Worker;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.ConnectException;
@@ -120,6 +121,36 @@ class ConnectBackoffTest {
             PoolStats stats = pool.stats();
             assertThat(stats.pingFailed()).isEqualTo(1);
             assertThat(stats.created()).isEqualTo(2);
+        }
+    }
+
+    /**
+     * A connection being closed does not hold off the refusal when a probe has room of its own: a
+     * caller that needs a connect while the pool backs off, with nothing live, is refused at once
+     * (here before its deadline), not kept waiting for the close. (Found by the third review of the
+     * requeue fix: counting every connection being closed as one that could come back kept such a
+     * caller waiting out its deadline while probes came and went.)
+     */
+    @Test
+    void aConnectionBeingClosedDoesNotHoldOffTheRefusalWhenTheProbeHasRoom() throws Exception {
+        SlowCloseFactory slowClose = new SlowCloseFactory(live.host(), live.port());
+        factory.switchTo(slowClose);
+        try (ConnPool pool = ConnPool.create("closing-refusal", ConnPoolConfig.builder().maxSize(2)
+                .evictInterval(Duration.ZERO).healthCheck(HealthCheck.none()).build(), factory)) {
+            PooledConnection held = pool.get(BOUND);
+            factory.switchTo(SwitchableFactory.refusing());
+            assertThatThrownBy(() -> pool.get(Duration.ofMillis(300))).isInstanceOf(ConnectFailedException.class);
+            slowClose.holdCloseOf(held.socket());
+            held.markUnusable();
+            Worker closing = Worker.start("closing", held::close);
+            try {
+                slowClose.awaitInClose();
+                assertThatThrownBy(() -> pool.get(BOUND)).isInstanceOf(ConnectFailedException.class)
+                        .hasMessageContaining("no connection in use could come back");
+            } finally {
+                slowClose.release();
+                closing.join(BOUND);
+            }
         }
     }
 

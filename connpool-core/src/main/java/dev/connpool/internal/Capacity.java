@@ -227,15 +227,18 @@ final class Capacity {
     }
 
     /**
-     * No connection is open and no connect dials or is about to: nothing could reach a waiter. A
-     * probe whose time has come counts as dialing (it does so as soon as its thread runs). A
-     * connection being closed counts as open: its room is not free yet, so no probe can start for
-     * it now, but freeing the room serves the queue again (see {@link #retireLocked}), which starts
-     * one or refuses then.
+     * No connection is live and no connect dials or is about to: nothing could reach a waiter. A
+     * probe whose time has come counts as dialing (it does so as soon as its thread runs). So does
+     * one held out of a full pool by a connection being closed, once its time has come: freeing that
+     * room serves the queue again (see {@link #retireLocked}), which starts it. (A connection being
+     * closed counts for nothing else: with a probe under way, or before the probe's time, freeing
+     * its room brings nothing sooner than the refusal does.)
      */
     private boolean nothingCanComeLocked() {
-        boolean probeWaits = probe != null && !probe.dialing && System.nanoTime() - backoff.retryAt < 0;
-        return open == 0 && connecting == (probeWaits ? 1 : 0);
+        boolean delayOver = System.nanoTime() - backoff.retryAt >= 0;
+        boolean probeWaits = probe != null && !probe.dialing && !delayOver;
+        boolean probeHeldOut = probe == null && delayOver && dying > 0 && open + connecting >= maxSize;
+        return liveLocked() == 0 && !probeHeldOut && connecting == (probeWaits ? 1 : 0);
     }
 
     /** Starts the probe, unless there is one, or no room, or the pool is suspended or closed. */
