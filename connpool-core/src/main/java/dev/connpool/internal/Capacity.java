@@ -230,9 +230,10 @@ final class Capacity {
      * No connection is live and no connect dials or is about to: nothing could reach a waiter. A
      * probe whose time has come counts as dialing (it does so as soon as its thread runs). So does
      * one held out of a full pool by a connection being closed, once its time has come: freeing that
-     * room serves the queue again (see {@link #retireLocked}), which starts it. (A connection being
-     * closed counts for nothing else: with a probe under way, or before the probe's time, freeing
-     * its room brings nothing sooner than the refusal does.)
+     * room serves the queue again (see {@link #retireLocked}), which starts it; callers wait that long
+     * (as long as the close takes), also with {@code maxWaiters} reached (they are then refused for
+     * that, as while a probe dials). A connection being closed counts for nothing else: with a probe
+     * under way, or before the probe's time, freeing its room brings nothing sooner than the refusal.
      */
     private boolean nothingCanComeLocked() {
         boolean delayOver = System.nanoTime() - backoff.retryAt >= 0;
