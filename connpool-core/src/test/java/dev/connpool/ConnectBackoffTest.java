@@ -10,6 +10,7 @@ import dev.connpool.testkit.AsyncGet;
 import dev.connpool.testkit.Await;
 import dev.connpool.testkit.Certificates;
 import dev.connpool.testkit.Echo;
+import dev.connpool.testkit.FailingCheck;
 import dev.connpool.testkit.GatedFactory;
 import dev.connpool.testkit.Interrupts;
 import dev.connpool.testkit.NoPoolThreads;
@@ -30,7 +31,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
@@ -85,12 +85,7 @@ class ConnectBackoffTest {
      */
     @Test
     void aWaiterWhoseConnectionFailsItsCheckWhileBackingOffGetsTheProbesConnection() throws Exception {
-        AtomicReference<Socket> failing = new AtomicReference<>();
-        HealthCheck failsOne = socket -> {
-            if (socket == failing.get()) {
-                throw new IOException("failed its check on purpose");
-            }
-        };
+        FailingCheck failsOne = FailingCheck.ioException();
         SlowCloseFactory slowClose = new SlowCloseFactory(live.host(), live.port());
         factory.switchTo(slowClose);
         try (ConnPool pool = ConnPool.create("requeue-backoff", ConnPoolConfig.builder().maxSize(2)
@@ -106,7 +101,7 @@ class ConnectBackoffTest {
             AsyncGet waiter = AsyncGet.start(pool, BOUND);
             Await.until(() -> pool.stats().waiters() == 1, BOUND, () -> "queued: " + pool.stats());
             slowClose.holdCloseOf(held.socket());
-            failing.set(held.socket());
+            failsOne.mark(held.socket());
             held.close();
             slowClose.awaitInClose();
             AsyncGet newcomer = AsyncGet.start(pool, BOUND);

@@ -8,6 +8,7 @@ import dev.connpool.testkit.AsyncGet;
 import dev.connpool.testkit.Await;
 import dev.connpool.testkit.Barging;
 import dev.connpool.testkit.Echo;
+import dev.connpool.testkit.FailingCheck;
 import dev.connpool.testkit.EchoBackendTest;
 import dev.connpool.testkit.GatedFactory;
 import dev.connpool.testkit.Worker;
@@ -21,7 +22,6 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
@@ -216,12 +216,7 @@ class WaitTest extends EchoBackendTest {
      */
     @Test
     void aWaiterWhoseConnectionFailsItsCheckStaysFirstInLine() throws Exception {
-        AtomicReference<Socket> failing = new AtomicReference<>();
-        HealthCheck failsOne = socket -> {
-            if (socket == failing.get()) {
-                throw new IOException("failed its check on purpose");
-            }
-        };
+        FailingCheck failsOne = FailingCheck.ioException();
         try (ConnPool pool = pool("retry-first", ConnPoolConfig.builder().maxSize(1).healthCheck(failsOne))) {
             PooledConnection held = pool.get(); // fresh: lent unchecked
             AtomicReference<Socket> firstGot = new AtomicReference<>();
@@ -236,11 +231,12 @@ class WaitTest extends EchoBackendTest {
             AsyncGet second = AsyncGet.start(pool, Duration.ofSeconds(10));
             Await.until(() -> pool.stats().waiters() == 2, Duration.ofSeconds(5), "second waiter queued");
             Barging.awaitPastTheBound(first.thread());
-            failing.set(held.socket());
+            Socket failed = held.socket();
+            failsOne.mark(failed);
             held.close();
             Await.until(() -> firstGot.get() != null || second.isDone(), Duration.ofSeconds(5), "one waiter served");
             assertThat(second.isDone()).as("the waiter behind stays behind").isFalse();
-            assertThat(firstGot.get()).isNotNull().isNotSameAs(failing.get());
+            assertThat(firstGot.get()).isNotNull().isNotSameAs(failed);
             giveBack.countDown();
             first.join(Duration.ofSeconds(10));
             second.connection(Duration.ofSeconds(5)).close();
@@ -301,10 +297,10 @@ class WaitTest extends EchoBackendTest {
      */
     @Test
     void atMaxWaitersACallerTakesABackgroundConnectInsteadOfBeingRefused() throws Exception {
-        CountDownLatch go = new CountDownLatch(1);
+        GatedFactory gated = new GatedFactory(tcp(), 1); // the second connect waits for the test
         try (ConnPool pool = ConnPool.create("adopts-refill", ConnPoolConfig.builder().minSize(1).maxSize(1)
                 .maxWaiters(0).evictInterval(Duration.ZERO).healthCheck(HealthCheck.none()).build(),
-                laterConnectsWaitFor(go))) {
+                gated)) {
             try (PooledConnection c = pool.get(WAIT_BOUND)) {
                 c.markUnusable();
             }
@@ -313,31 +309,12 @@ class WaitTest extends EchoBackendTest {
             AsyncGet caller = AsyncGet.start(pool, Duration.ofSeconds(20));
             Await.until(() -> pool.stats().waiters() == 1 || caller.isDone(), WAIT_BOUND, () -> "queued: " + pool.stats());
             assertThat(caller.isDone()).as("queued for the background connect, not refused").isFalse();
-            go.countDown();
+            gated.release();
             try (PooledConnection c = caller.connection(WAIT_BOUND)) {
                 Echo.roundTrip(c);
             }
             assertThat(pool.stats().created()).isEqualTo(2);
         }
-    }
-
-    /** A factory whose connects after the first wait until the test lets them through. */
-    private ConnectionFactory laterConnectsWaitFor(CountDownLatch go) {
-        ConnectionFactory real = tcp();
-        AtomicBoolean first = new AtomicBoolean(true);
-        return () -> {
-            if (!first.getAndSet(false)) {
-                try {
-                    if (!go.await(10, TimeUnit.SECONDS)) {
-                        throw new IOException("never let through");
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new InterruptedIOException("interrupted");
-                }
-            }
-            return real.create();
-        };
     }
 
     /**
@@ -346,14 +323,14 @@ class WaitTest extends EchoBackendTest {
      */
     @Test
     void aWaiterQueuedAgainAfterAFailedCheckTimesOutAndLeavesTheQueue() throws Exception {
-        AtomicReference<Socket> failing = new AtomicReference<>();
-        CountDownLatch go = new CountDownLatch(1);
+        FailingCheck failing = FailingCheck.ioException();
+        GatedFactory gated = new GatedFactory(tcp(), 1); // the second connect waits for the test
         try (ConnPool pool = ConnPool.create("retry-deadline", ConnPoolConfig.builder().maxSize(1)
-                .evictInterval(Duration.ZERO).healthCheck(failsWhile(failing)).build(), laterConnectsWaitFor(go))) {
+                .evictInterval(Duration.ZERO).healthCheck(failing).build(), gated)) {
             PooledConnection held = pool.get(WAIT_BOUND);
             AsyncGet waiter = AsyncGet.start(pool, Duration.ofMillis(500));
             Await.until(() -> pool.stats().waiters() == 1, WAIT_BOUND, () -> "queued: " + pool.stats());
-            failing.set(held.socket());
+            failing.mark(held.socket());
             held.close();
             assertThat(waiter.outcome(WAIT_BOUND)).isInstanceOf(AcquireTimeoutException.class);
             assertThat(waiter.took()).isGreaterThanOrEqualTo(Duration.ofMillis(500));
@@ -361,7 +338,7 @@ class WaitTest extends EchoBackendTest {
             assertThat(stats.pingFailed()).isEqualTo(1);
             assertThat(stats.waiters()).isZero();
             assertThat(stats.connecting()).as("the connect for the freed room").isEqualTo(1);
-            go.countDown();
+            gated.release();
             Await.until(() -> pool.stats().available() == 1, WAIT_BOUND, () -> "connected: " + pool.stats());
             try (PooledConnection c = pool.get(Duration.ZERO)) {
                 Echo.roundTrip(c);
@@ -376,27 +353,24 @@ class WaitTest extends EchoBackendTest {
      */
     @Test
     void aWaiterQueuedAgainAfterAFailedCheckIsToldThePoolClosed() throws Exception {
-        AtomicReference<Socket> failing = new AtomicReference<>();
-        HealthCheck throwsRuntime = socket -> {
-            if (socket == failing.get()) {
-                throw new IllegalStateException("failed its check on purpose");
-            }
-        };
-        CountDownLatch go = new CountDownLatch(1);
+        FailingCheck throwsRuntime = FailingCheck.throwing(() -> {
+            throw new IllegalStateException("failed its check on purpose");
+        });
+        GatedFactory gated = new GatedFactory(tcp(), 1); // the second connect waits for the test
         ConnPool pool = ConnPool.create("retry-close", ConnPoolConfig.builder().maxSize(1)
-                .evictInterval(Duration.ZERO).healthCheck(throwsRuntime).build(), laterConnectsWaitFor(go));
+                .evictInterval(Duration.ZERO).healthCheck(throwsRuntime).build(), gated);
         try {
             PooledConnection held = pool.get(WAIT_BOUND);
             AsyncGet waiter = AsyncGet.start(pool, Duration.ofSeconds(20));
             Await.until(() -> pool.stats().waiters() == 1, WAIT_BOUND, () -> "queued: " + pool.stats());
-            failing.set(held.socket());
+            throwsRuntime.mark(held.socket());
             held.close();
             Await.until(() -> pool.stats().pingFailed() == 1 && pool.stats().waiters() == 1, WAIT_BOUND,
                     () -> "queued again: " + pool.stats());
             pool.close();
             assertThat(waiter.outcome(WAIT_BOUND)).isInstanceOf(PoolClosedException.class);
         } finally {
-            go.countDown();
+            gated.release();
             pool.close();
         }
     }
@@ -407,18 +381,15 @@ class WaitTest extends EchoBackendTest {
      */
     @Test
     void anErrorFromTheCheckOfAHandedOverConnectionReachesTheWaiter() throws Exception {
-        AtomicReference<Socket> failing = new AtomicReference<>();
-        HealthCheck errs = socket -> {
-            if (socket == failing.get()) {
-                throw new AssertionError("the check failed hard, on purpose");
-            }
-        };
+        FailingCheck errs = FailingCheck.throwing(() -> {
+            throw new AssertionError("the check failed hard, on purpose");
+        });
         try (ConnPool pool = pool("retry-error", ConnPoolConfig.builder().maxSize(1).evictInterval(Duration.ZERO)
                 .healthCheck(errs))) {
             PooledConnection held = pool.get(WAIT_BOUND);
             AsyncGet waiter = AsyncGet.start(pool, Duration.ofSeconds(20));
             Await.until(() -> pool.stats().waiters() == 1, WAIT_BOUND, () -> "queued: " + pool.stats());
-            failing.set(held.socket());
+            errs.mark(held.socket());
             held.close();
             assertThat(waiter.outcome(WAIT_BOUND)).isInstanceOfSatisfying(AssertionError.class,
                     e -> assertThat(e).hasMessage("the check failed hard, on purpose"));
@@ -438,19 +409,16 @@ class WaitTest extends EchoBackendTest {
      */
     @Test
     void aHandedOverConnectionsCheckInterruptedEndsTheGetWithoutAConnect() throws Exception {
-        AtomicReference<Socket> failing = new AtomicReference<>();
-        HealthCheck interruptsItself = socket -> {
-            if (socket == failing.get()) {
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted while checking, on purpose");
-            }
-        };
+        FailingCheck interruptsItself = FailingCheck.throwing(() -> {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while checking, on purpose");
+        });
         try (ConnPool pool = pool("retry-interrupt", ConnPoolConfig.builder().maxSize(1).evictInterval(Duration.ZERO)
                 .healthCheck(interruptsItself))) {
             PooledConnection held = pool.get(WAIT_BOUND);
             AsyncGet waiter = AsyncGet.start(pool, Duration.ofSeconds(20));
             Await.until(() -> pool.stats().waiters() == 1, WAIT_BOUND, () -> "queued: " + pool.stats());
-            failing.set(held.socket());
+            interruptsItself.mark(held.socket());
             held.close();
             assertThat(waiter.outcome(WAIT_BOUND)).isInstanceOf(InterruptedIOException.class);
             assertThat(waiter.interruptKept()).isTrue();
@@ -471,25 +439,22 @@ class WaitTest extends EchoBackendTest {
     void aCallerThatNeverQueuedGoesBehindTheWaitersWhenItsCheckFails() throws Exception {
         CountDownLatch checking = new CountDownLatch(1);
         CountDownLatch failNow = new CountDownLatch(1);
-        AtomicReference<Socket> failing = new AtomicReference<>();
-        HealthCheck slowFail = socket -> {
-            if (socket == failing.get()) {
-                checking.countDown();
-                try {
-                    if (!failNow.await(10, TimeUnit.SECONDS)) {
-                        throw new IOException("never told to fail");
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new InterruptedIOException("interrupted");
+        FailingCheck slowFail = FailingCheck.throwing(() -> {
+            checking.countDown();
+            try {
+                if (!failNow.await(10, TimeUnit.SECONDS)) {
+                    throw new IOException("never told to fail");
                 }
-                throw new IOException("failed its check on purpose");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted");
             }
-        };
+            throw new IOException("failed its check on purpose");
+        });
         try (ConnPool pool = pool("no-cutting-in", ConnPoolConfig.builder().maxSize(1).evictInterval(Duration.ZERO)
                 .healthCheck(slowFail))) {
             PooledConnection first = pool.get(WAIT_BOUND);
-            failing.set(first.socket());
+            slowFail.mark(first.socket());
             first.close(); // idle now, and it will fail its check
             AsyncGet barging = AsyncGet.start(pool, Duration.ofSeconds(20));
             assertThat(checking.await(10, TimeUnit.SECONDS)).as("the idle connection's check started").isTrue();
@@ -504,13 +469,5 @@ class WaitTest extends EchoBackendTest {
             assertThat(pool.stats().pingFailed()).isEqualTo(1);
             assertThat(server.accepted()).isEqualTo(2);
         }
-    }
-
-    private static HealthCheck failsWhile(AtomicReference<Socket> failing) {
-        return socket -> {
-            if (socket == failing.get()) {
-                throw new IOException("failed its check on purpose");
-            }
-        };
     }
 }
