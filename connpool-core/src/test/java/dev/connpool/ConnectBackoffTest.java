@@ -408,14 +408,7 @@ class ConnectBackoffTest {
                 return liveTcp.create();
             }
             entered.countDown();
-            try {
-                if (!release.await(10, TimeUnit.SECONDS)) {
-                    throw new IOException("never released");
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new InterruptedIOException("interrupted");
-            }
+            Interrupts.awaitAsIo(release, Duration.ofSeconds(10), "never released");
             throw new ConnectException("the first connect refused on purpose");
         };
         try (ConnPool pool = ConnPool.create("next-waiter", ConnPoolConfig.builder().maxSize(1)

@@ -11,6 +11,7 @@ import dev.connpool.testkit.Echo;
 import dev.connpool.testkit.FailingCheck;
 import dev.connpool.testkit.EchoBackendTest;
 import dev.connpool.testkit.GatedFactory;
+import dev.connpool.testkit.Interrupts;
 import dev.connpool.testkit.Worker;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -441,14 +442,7 @@ class WaitTest extends EchoBackendTest {
         CountDownLatch failNow = new CountDownLatch(1);
         FailingCheck slowFail = FailingCheck.throwing(() -> {
             checking.countDown();
-            try {
-                if (!failNow.await(10, TimeUnit.SECONDS)) {
-                    throw new IOException("never told to fail");
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new InterruptedIOException("interrupted");
-            }
+            Interrupts.awaitAsIo(failNow, Duration.ofSeconds(10), "never told to fail");
             throw new IOException("failed its check on purpose");
         });
         try (ConnPool pool = pool("no-cutting-in", ConnPoolConfig.builder().maxSize(1).evictInterval(Duration.ZERO)

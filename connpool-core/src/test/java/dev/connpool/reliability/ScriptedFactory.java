@@ -1,8 +1,10 @@
 package dev.connpool.reliability;
 
 import dev.connpool.ConnectionFactory;
+import dev.connpool.testkit.Interrupts;
 import java.io.IOException;
 import java.net.Socket;
+import java.time.Duration;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -68,14 +70,7 @@ final class ScriptedFactory implements ConnectionFactory {
         @Override
         public Socket create(ConnectionFactory real) throws IOException {
             entered.countDown();
-            try {
-                if (!released.await(30, TimeUnit.SECONDS)) {
-                    throw new IOException("gate never released");
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new java.io.InterruptedIOException("connect interrupted");
-            }
+            Interrupts.awaitAsIo(released, Duration.ofSeconds(30), "gate never released");
             return real.create();
         }
 

@@ -2,8 +2,8 @@ package dev.connpool.testkit;
 
 import dev.connpool.ConnectionFactory;
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.net.Socket;
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -46,14 +46,7 @@ public final class GatedFactory implements ConnectionFactory {
     public Socket create() throws IOException {
         if (before.getAndDecrement() == 0) {
             entered.countDown();
-            try {
-                if (!released.await(10, TimeUnit.SECONDS)) {
-                    throw new IOException("the gate was never released");
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new InterruptedIOException("connect interrupted");
-            }
+            Interrupts.awaitAsIo(released, Duration.ofSeconds(10), "the gate was never released");
         }
         return real.create();
     }

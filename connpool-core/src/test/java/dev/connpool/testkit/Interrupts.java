@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.connpool.ConnPool;
+import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /** Interrupt checks shared by the suites. */
 public final class Interrupts {
@@ -25,6 +27,23 @@ public final class Interrupts {
             assertThat(Thread.currentThread().isInterrupted()).as("interrupt flag kept").isTrue();
         } finally {
             Thread.interrupted();
+        }
+    }
+
+    /**
+     * Waits for the latch inside a user's I/O callback (a connect, a health check), as blocking I/O
+     * would: an interrupt ends the wait with {@link InterruptedIOException} and the flag kept.
+     *
+     * @throws IOException naming what never came if the timeout passes first
+     */
+    public static void awaitAsIo(CountDownLatch latch, Duration timeout, String neverCame) throws IOException {
+        try {
+            if (!latch.await(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
+                throw new IOException(neverCame);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while waiting: " + neverCame);
         }
     }
 
